@@ -1,0 +1,88 @@
+"""Layers: a dense (fully connected) layer and an element-wise activation layer.
+
+Shapes are batch-first: ``X`` is ``(n, n_in)``, ``W`` is ``(n_in, n_out)``, ``b`` is ``(n_out,)``.
+``forward`` caches what ``backward`` needs; ``backward`` takes ``dL/d(output)`` and returns
+``dL/d(input)``, storing parameter gradients as ``dW`` and ``db``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .functional import ACTIVATIONS
+from .errors import ConfigError
+
+
+class Dense:
+    """``Z = X W + b`` (notes eq. (1)).
+
+    Attributes: ``W`` ``(n_in, n_out)``, ``b`` ``(n_out,)``, and after ``backward`` their
+    gradients ``dW``, ``db`` of the same shapes.
+    """
+
+    def __init__(self, W: np.ndarray, b: np.ndarray):
+        if W.ndim != 2 or b.shape != (W.shape[1],):
+            raise ConfigError(f"Dense: W {W.shape} and b {b.shape} do not fit together")
+        self.W = W
+        self.b = b
+        self.dW = np.zeros_like(W)
+        self.db = np.zeros_like(b)
+        self._X: np.ndarray | None = None
+
+    @property
+    def n_in(self) -> int:
+        return self.W.shape[0]
+
+    @property
+    def n_out(self) -> int:
+        return self.W.shape[1]
+
+    def parameters(self) -> dict[str, np.ndarray]:
+        return {"W": self.W, "b": self.b}
+
+    def gradients(self) -> dict[str, np.ndarray]:
+        return {"W": self.dW, "b": self.db}
+
+    def forward(self, X: np.ndarray) -> np.ndarray:
+        """``X`` ``(n, n_in)`` -> ``Z = X W + b`` ``(n, n_out)``, notes eq. (1)."""
+        self._X = X
+        return X @ self.W + self.b
+
+    def backward(self, dZ: np.ndarray, need_dX: bool = True) -> np.ndarray | None:
+        """Given ``dZ = dL/dZ`` ``(n, n_out)``, store ``dW``, ``db``; return ``dX`` ``(n, n_in)``.
+
+        notes eq. (7)-(9): ``dW = X^T dZ``, ``db = sum over the batch of dZ``, ``dX = dZ W^T``.
+        The bias gradient sums over axis 0 only (one number per neuron); summing over every
+        axis, as the seed notebook did, gives all neurons the same scalar. The first layer has
+        no use for ``dX``, so ``need_dX=False`` skips that product.
+        """
+        np.matmul(self._X.T, dZ, out=self.dW)
+        np.sum(dZ, axis=0, out=self.db)
+        return dZ @ self.W.T if need_dX else None
+
+
+class Activation:
+    """An element-wise non-linearity ``A = f(Z)`` (notes eq. (2)), chosen by name."""
+
+    def __init__(self, name: str):
+        if name not in ACTIVATIONS:
+            raise ConfigError(f"unknown activation {name!r}; choose one of: {', '.join(ACTIVATIONS)}")
+        self.name = name
+        self._functions = ACTIVATIONS[name]
+        self._Z: np.ndarray | None = None
+        self._A: np.ndarray | None = None
+
+    def parameters(self) -> dict[str, np.ndarray]:
+        return {}
+
+    def gradients(self) -> dict[str, np.ndarray]:
+        return {}
+
+    def forward(self, Z: np.ndarray) -> np.ndarray:
+        self._Z = Z
+        self._A = self._functions.forward(Z)
+        return self._A
+
+    def backward(self, dA: np.ndarray, need_dX: bool = True) -> np.ndarray:
+        """notes eq. (10): ``dZ = dA * f'(Z)`` (element-wise)."""
+        return dA * self._functions.derivative(self._Z, self._A)

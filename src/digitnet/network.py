@@ -1,0 +1,117 @@
+"""A feed-forward network: dense layers with an activation between them, logits out.
+
+``784 -> H -> 10`` by default (one hidden layer); ``Network.create([784, 512, 256, 10])`` for
+more. The softmax is not a layer: it lives in the loss (``losses.py``) and in ``predict_proba``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .errors import ConfigError
+from .functional import softmax
+from .initializers import get_initializer
+from .layers import Activation, Dense
+
+
+class Network:
+    """A stack ``Dense, Activation, Dense, ..., Dense``: forward, backward, predict, parameters."""
+
+    def __init__(self, dense_layers: list[Dense], activation: str = "relu"):
+        if not dense_layers:
+            raise ConfigError("a network needs at least one dense layer")
+        for previous, following in zip(dense_layers, dense_layers[1:]):
+            if previous.n_out != following.n_in:
+                raise ConfigError(
+                    f"layer sizes do not chain: {previous.n_out} outputs feed {following.n_in} inputs"
+                )
+        self.activation = activation
+        self.dense_layers = dense_layers
+        self.layers: list[Dense | Activation] = []
+        for index, dense in enumerate(dense_layers):
+            self.layers.append(dense)
+            if index < len(dense_layers) - 1:
+                self.layers.append(Activation(activation))
+
+    @classmethod
+    def create(
+        cls,
+        layer_sizes: list[int],
+        rng: np.random.Generator,
+        activation: str = "relu",
+        init: str = "auto",
+        dtype=np.float32,
+    ) -> "Network":
+        """A freshly initialised network; ``layer_sizes`` is ``[n_inputs, *hidden, n_classes]``."""
+        if len(layer_sizes) < 2 or any(int(size) < 1 for size in layer_sizes):
+            raise ConfigError(f"layer sizes must be at least two positive numbers, got {layer_sizes}")
+        Activation(activation)  # validates the name before any weights are drawn
+        initializer = get_initializer(init, activation)
+        dense_layers = [
+            Dense(initializer(rng, n_in, n_out).astype(dtype), np.zeros(n_out, dtype=dtype))
+            for n_in, n_out in zip(layer_sizes, layer_sizes[1:])
+        ]
+        return cls(dense_layers, activation)
+
+    @property
+    def layer_sizes(self) -> list[int]:
+        return [self.dense_layers[0].n_in] + [dense.n_out for dense in self.dense_layers]
+
+    @property
+    def dtype(self) -> np.dtype:
+        return self.dense_layers[0].W.dtype
+
+    def parameters(self) -> dict[str, np.ndarray]:
+        """Named parameter arrays, ``dense0.W``, ``dense0.b``, ``dense1.W``, ... (live views)."""
+        return {
+            f"dense{index}.{name}": array
+            for index, dense in enumerate(self.dense_layers)
+            for name, array in dense.parameters().items()
+        }
+
+    def gradients(self) -> dict[str, np.ndarray]:
+        """The gradients from the last ``backward``, under the same names as ``parameters``."""
+        return {
+            f"dense{index}.{name}": array
+            for index, dense in enumerate(self.dense_layers)
+            for name, array in dense.gradients().items()
+        }
+
+    def forward(self, X: np.ndarray) -> np.ndarray:
+        """``X`` ``(n, 784)`` in [0, 1] -> logits ``(n, 10)``, caching what backward needs."""
+        out = X
+        for layer in self.layers:
+            out = layer.forward(out)
+        return out
+
+    def backward(self, dlogits: np.ndarray) -> None:
+        """Backpropagate ``dL/dlogits`` ``(n, 10)``, filling every layer's gradients.
+
+        Walks the layers in reverse, each turning ``dL/d(its output)`` into ``dL/d(its input)``
+        (notes eq. (7)-(10)); the first layer skips ``dX``, which nothing uses.
+        """
+        grad = dlogits
+        for position in range(len(self.layers) - 1, -1, -1):
+            grad = self.layers[position].backward(grad, need_dX=position > 0)
+
+    def predict_proba(self, X: np.ndarray, batch_size: int = 2048) -> np.ndarray:
+        """Class probabilities ``(n, 10)``, computed in batches to bound memory."""
+        batches = [softmax(self.forward(X[start : start + batch_size])) for start in range(0, len(X), batch_size)]
+        return np.concatenate(batches) if batches else np.empty((0, self.layer_sizes[-1]), self.dtype)
+
+    def predict(self, X: np.ndarray, batch_size: int = 2048) -> np.ndarray:
+        """Predicted class indices ``(n,)``."""
+        return self.predict_proba(X, batch_size).argmax(axis=1)
+
+    def copy(self, dtype=None) -> "Network":
+        """A deep copy, optionally cast (``dtype=np.float64`` for gradient checking)."""
+        dtype = dtype or self.dtype
+        return Network(
+            [Dense(d.W.astype(dtype, copy=True), d.b.astype(dtype, copy=True)) for d in self.dense_layers],
+            self.activation,
+        )
+
+    def load_parameters(self, parameters: dict[str, np.ndarray]) -> None:
+        """Copy named arrays into the live parameters (shapes must match)."""
+        for name, array in self.parameters().items():
+            array[...] = parameters[name]

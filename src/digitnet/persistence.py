@@ -1,0 +1,163 @@
+"""Model files: safetensors with the weights as named arrays and everything else as metadata.
+
+No pickle: a model file can only ever hold arrays and a JSON string. The metadata (key
+``digitnet``) records the format version, the architecture, how inputs are scaled, the training
+config, the checksums of the data it was trained on, its final metrics, and a SHA-256 over the
+metadata and every tensor, so a flipped bit anywhere is caught on load.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import struct
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import safetensors.numpy
+from safetensors import SafetensorError
+
+from . import __version__
+from .atomic import write_atomically
+from .errors import DigitnetError, ModelFileError
+from .functional import ACTIVATIONS
+from .layers import Dense
+from .network import Network
+
+FORMAT_VERSION = 1
+METADATA_KEY = "digitnet"
+INPUT_SCALING = "uint8 pixels / 255 -> float32 in [0, 1], 0 = background, 1 = ink"
+
+
+@dataclass
+class LoadedModel:
+    network: Network
+    metadata: dict
+    path: Path
+
+
+def content_sha256(tensors: dict[str, np.ndarray], metadata_without_hash: dict) -> str:
+    """SHA-256 over the metadata (canonical JSON) and each tensor's name, dtype, shape and bytes."""
+    digest = hashlib.sha256(json.dumps(metadata_without_hash, sort_keys=True).encode())
+    for name in sorted(tensors):
+        array = np.ascontiguousarray(tensors[name])
+        digest.update(f"{name}|{array.dtype.str}|{array.shape}|".encode())
+        digest.update(array.tobytes())
+    return digest.hexdigest()
+
+
+def model_to_bytes(network: Network, **metadata) -> bytes:
+    """Serialise ``network`` with ``metadata`` (``config``, ``metrics``, ``data_checksums``, ...)."""
+    # safetensors 0.8.0 writes wrong bytes for non-contiguous arrays (a transposed view, say):
+    # every array is made contiguous first.
+    tensors = {name: np.ascontiguousarray(array) for name, array in network.parameters().items()}
+    info = {
+        "format_version": FORMAT_VERSION,
+        "digitnet_version": __version__,
+        "architecture": {"layer_sizes": network.layer_sizes, "activation": network.activation},
+        "dtype": network.dtype.name,
+        "input_scaling": INPUT_SCALING,
+        **metadata,
+    }
+    info["content_sha256"] = content_sha256(tensors, info)
+    return safetensors.numpy.save(tensors, metadata={METADATA_KEY: json.dumps(info)})
+
+
+def save_model(path: str | os.PathLike, network: Network, **metadata) -> Path:
+    """Write a model file atomically (temporary file, then rename)."""
+    return write_atomically(path, model_to_bytes(network, **metadata), ModelFileError)
+
+
+def load_model(path: str | os.PathLike) -> LoadedModel:
+    """Read and fully validate a model file; any problem is a ``ModelFileError`` naming it."""
+    path = Path(path)
+    try:
+        data = path.read_bytes()
+    except OSError as error:
+        raise ModelFileError(f"{path}: cannot read model file ({error.strerror})") from None
+    info = read_metadata(data, path)
+    try:
+        tensors = safetensors.numpy.load(data)
+    except (SafetensorError, ValueError, OverflowError) as error:
+        raise ModelFileError(f"{path}: corrupt safetensors data ({error})") from None
+    network = build_network(tensors, info, path)
+    claimed = info.pop("content_sha256", None)
+    if claimed != content_sha256(tensors, info):
+        raise ModelFileError(f"{path}: checksum mismatch: the weights or metadata were changed after saving")
+    info["content_sha256"] = claimed
+    return LoadedModel(network, info, path)
+
+
+def read_metadata(data: bytes, path: Path) -> dict:
+    """Parse the safetensors header by hand, so a forged length or bad JSON gets our message."""
+    if len(data) < 8:
+        raise ModelFileError(f"{path}: file is {len(data)} bytes, too short to be a model file")
+    (header_length,) = struct.unpack("<Q", data[:8])
+    if header_length > len(data) - 8:
+        raise ModelFileError(
+            f"{path}: header length field says {header_length} bytes but the file has only {len(data) - 8} "
+            "after it (truncated or forged)"
+        )
+    try:
+        header = json.loads(data[8 : 8 + header_length])
+        info = json.loads(header["__metadata__"][METADATA_KEY])
+        version = info["format_version"]
+    except (ValueError, KeyError, TypeError) as error:
+        raise ModelFileError(f"{path}: not a digitnet model file (no readable digitnet metadata: {error})") from None
+    if version != FORMAT_VERSION:
+        raise ModelFileError(
+            f"{path}: model format version {version!r} is not supported (this digitnet reads version {FORMAT_VERSION})"
+        )
+    return info
+
+
+def build_network(tensors: dict[str, np.ndarray], info: dict, path: Path) -> Network:
+    """A network from the arrays, after checking each name, shape and dtype against the metadata."""
+    try:
+        sizes = [int(s) for s in info["architecture"]["layer_sizes"]]
+        activation = info["architecture"]["activation"]
+        dtype = np.dtype(info["dtype"])
+    except (KeyError, TypeError, ValueError) as error:
+        raise ModelFileError(f"{path}: architecture metadata is incomplete ({error})") from None
+    if activation not in ACTIVATIONS or len(sizes) < 2:
+        raise ModelFileError(f"{path}: architecture metadata is invalid: {info['architecture']}")
+    expected = {}
+    for index, (n_in, n_out) in enumerate(zip(sizes, sizes[1:])):
+        expected[f"dense{index}.W"] = (n_in, n_out)
+        expected[f"dense{index}.b"] = (n_out,)
+    if set(tensors) != set(expected):
+        raise ModelFileError(
+            f"{path}: tensors {sorted(tensors)} do not match the architecture {sizes}, which needs {sorted(expected)}"
+        )
+    for name, shape in expected.items():
+        if tensors[name].shape != shape or tensors[name].dtype != dtype:
+            raise ModelFileError(
+                f"{path}: tensor {name} is {tensors[name].dtype} {tensors[name].shape}, "
+                f"the metadata says {dtype} {shape}"
+            )
+    dense_layers = [Dense(tensors[f"dense{i}.W"].copy(), tensors[f"dense{i}.b"].copy()) for i in range(len(sizes) - 1)]
+    return Network(dense_layers, activation)
+
+
+def state_dir() -> Path:
+    """``$XDG_STATE_HOME/digitnet``, else ``~/.local/state/digitnet``."""
+    base = os.environ.get("XDG_STATE_HOME") or Path.home() / ".local" / "state"
+    return Path(base) / "digitnet"
+
+
+def remember_last_model(path: Path) -> None:
+    """Note where ``digitnet train`` saved, so ``digitnet serve`` can find it with no argument."""
+    try:
+        state_dir().mkdir(parents=True, exist_ok=True)
+        write_atomically(state_dir() / "last-model", str(Path(path).resolve()).encode())
+    except (OSError, DigitnetError):
+        pass  # a convenience only: training succeeded and said where the model is
+
+
+def last_model() -> Path | None:
+    try:
+        return Path((state_dir() / "last-model").read_text().strip())
+    except OSError:
+        return None

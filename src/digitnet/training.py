@@ -1,0 +1,209 @@
+"""The training loop: mini-batches, optimizer and schedule, validation, early stopping, history.
+
+``TrainConfig`` is everything that decides the result; the same config and seed give
+bit-identical weights on the same machine. ``Trainer`` holds the state of a run (network,
+optimizer, random generator, epoch, best weights, history) so it can be inspected, saved and
+continued between epochs.
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+import time
+from dataclasses import asdict, dataclass, field
+from typing import Callable
+
+import numpy as np
+from tqdm import tqdm
+
+from .data import N_CLASSES, N_PIXELS, Dataset, scale_images
+from .errors import ConfigError, TrainingDiverged
+from .losses import get_loss
+from .metrics import evaluate
+from .network import Network
+from .optimizers import make_optimizer
+from .schedules import Schedule
+
+TRAIN_METRICS_SAMPLE = 10_000  # training-set images scored after each epoch, for the curves
+
+
+@dataclass
+class TrainConfig:
+    """Everything that decides a training run's result. The defaults are the README's main
+    command: 784-256-10 ReLU, SGD with Nesterov momentum and a little L2, a cosine schedule
+    over 12 epochs (measured in the README)."""
+
+    hidden: tuple[int, ...] = (256,)
+    activation: str = "relu"
+    init: str = "auto"
+    loss: str = "cross-entropy"
+    optimizer: str = "sgd"
+    lr: float = 0.1
+    momentum: float = 0.9
+    nesterov: bool = True
+    weight_decay: float = 1e-4
+    schedule: str = "cosine"
+    warmup_epochs: float = 0.0
+    step_epochs: int = 5
+    gamma: float = 0.1
+    epochs: int = 12
+    batch_size: int = 128
+    val_size: int = 5000
+    patience: int = 5
+    seed: int = 0
+
+    def __post_init__(self):
+        self.hidden = tuple(int(h) for h in self.hidden)
+        checks = {
+            "epochs": self.epochs >= 1,
+            "batch_size": self.batch_size >= 1,
+            "val_size": self.val_size >= 1,
+            "patience": self.patience >= 0,
+            "hidden": all(h >= 1 for h in self.hidden),
+            "warmup_epochs": self.warmup_epochs >= 0,
+            "lr": self.lr > 0 and math.isfinite(self.lr),
+        }
+        bad = [name for name, ok in checks.items() if not ok]
+        if bad:
+            raise ConfigError(", ".join(f"{name}={getattr(self, name)!r} is out of range" for name in bad))
+
+    @property
+    def layer_sizes(self) -> list[int]:
+        return [N_PIXELS, *self.hidden, N_CLASSES]
+
+    def to_dict(self) -> dict:
+        return {**asdict(self), "hidden": list(self.hidden)}
+
+
+@dataclass
+class EpochRecord:
+    """One line of the history. Train metrics are measured after the epoch, on a fixed sample
+    of the training set, with the same weights as the validation metrics."""
+
+    epoch: int
+    lr: float
+    train_loss: float
+    train_accuracy: float
+    val_loss: float
+    val_accuracy: float
+    seconds: float  # training only, evaluation excluded
+
+    def describe(self, epochs: int) -> str:
+        return (
+            f"epoch {self.epoch:>{len(str(epochs))}}/{epochs}  train loss {self.train_loss:.4f}  "
+            f"val loss {self.val_loss:.4f}  val acc {100 * self.val_accuracy:.2f}%  "
+            f"lr {self.lr:.4g}  {self.seconds:.1f}s"
+        )
+
+
+def seeded_generators(seed: int) -> dict[str, np.random.Generator]:
+    """Independent generators for the split, the initial weights and the shuffling, so changing
+    one (say the validation size) does not change the others."""
+    split, init, shuffle = np.random.SeedSequence(seed).spawn(3)
+    return {name: np.random.default_rng(s) for name, s in (("split", split), ("init", init), ("shuffle", shuffle))}
+
+
+@dataclass
+class Trainer:
+    """A training run in progress. ``fit()`` runs the remaining epochs."""
+
+    config: TrainConfig
+    train_set: Dataset
+    val_set: Dataset
+    network: Network | None = None
+    log: Callable[[str], None] = print
+    epoch: int = 0
+    history: list[EpochRecord] = field(default_factory=list)
+
+    def __post_init__(self):
+        generators = seeded_generators(self.config.seed)
+        self.shuffle_rng = generators["shuffle"]
+        if self.network is None:
+            self.network = Network.create(self.config.layer_sizes, generators["init"],
+                                          self.config.activation, self.config.init)
+        self.loss = get_loss(self.config.loss)
+        self.optimizer = make_optimizer(
+            self.config.optimizer, self.network.parameters(), momentum=self.config.momentum,
+            nesterov=self.config.nesterov, weight_decay=self.config.weight_decay,
+        )
+        steps_per_epoch = math.ceil(len(self.train_set) / self.config.batch_size)
+        self.schedule = Schedule(
+            self.config.schedule, self.config.lr, total_steps=steps_per_epoch * self.config.epochs,
+            steps_per_epoch=steps_per_epoch, step_epochs=self.config.step_epochs,
+            gamma=self.config.gamma, warmup_steps=round(self.config.warmup_epochs * steps_per_epoch),
+        )
+        sample = np.linspace(0, len(self.train_set) - 1, min(TRAIN_METRICS_SAMPLE, len(self.train_set)))
+        self.train_sample = self.train_set.subset(sample.astype(np.int64))
+        self.best_val_loss = math.inf
+        self.best_epoch = 0
+        self.best_parameters = {n: p.copy() for n, p in self.network.parameters().items()}
+
+    @property
+    def stopped_early(self) -> bool:
+        return self.config.patience > 0 and self.epoch - self.best_epoch >= self.config.patience
+
+    def fit(self, on_epoch_end: Callable[["Trainer"], None] | None = None) -> list[EpochRecord]:
+        """Train until ``config.epochs`` or early stopping, then restore the best weights."""
+        while self.epoch < self.config.epochs and not self.stopped_early:
+            self.run_epoch()
+            if on_epoch_end:
+                on_epoch_end(self)
+        if self.stopped_early:
+            self.log(f"early stopping: no better validation loss for {self.config.patience} epochs")
+        if self.best_epoch != self.epoch:
+            self.log(f"restoring the weights of epoch {self.best_epoch} (best validation loss)")
+            self.network.load_parameters(self.best_parameters)
+        return self.history
+
+    def run_epoch(self) -> EpochRecord:
+        """One pass over the shuffled training set, then validation and bookkeeping."""
+        self.epoch += 1
+        started = time.perf_counter()
+        order = self.shuffle_rng.permutation(len(self.train_set))
+        batch_starts = range(0, len(order), self.config.batch_size)
+        progress = tqdm(batch_starts, desc=f"epoch {self.epoch}", leave=False, unit="batch",
+                        disable=not sys.stderr.isatty())
+        for start in progress:
+            self.train_step(order[start : start + self.config.batch_size])
+        seconds = time.perf_counter() - started
+        record = self.record_epoch(seconds)
+        self.log(record.describe(self.config.epochs))
+        return record
+
+    def train_step(self, indices: np.ndarray) -> float:
+        """Forward, loss, backward, update on the examples ``indices`` of the training set."""
+        X = scale_images(self.train_set.images[indices])
+        logits = self.network.forward(X)
+        loss = self.loss.forward(logits, self.train_set.labels[indices])
+        if not math.isfinite(loss):
+            raise TrainingDiverged(
+                f"the training loss became {loss} at epoch {self.epoch}, step {self.optimizer.step_count + 1}; "
+                f"the learning rate {self.schedule.lr_at(self.optimizer.step_count):g} is probably too high: try --lr "
+                f"{self.config.lr / 10:g}"
+            )
+        self.network.backward(self.loss.backward())
+        self.optimizer.step(self.network.gradients(), self.schedule.lr_at(self.optimizer.step_count))
+        return loss
+
+    def record_epoch(self, seconds: float) -> EpochRecord:
+        train_metrics = evaluate(self.network, self.train_sample, self.config.loss)
+        val_metrics = evaluate(self.network, self.val_set, self.config.loss)
+        if not math.isfinite(val_metrics.loss):
+            raise TrainingDiverged(f"the validation loss became {val_metrics.loss} at epoch {self.epoch}; "
+                                   f"try a lower learning rate than {self.config.lr:g}")
+        record = EpochRecord(
+            epoch=self.epoch,
+            lr=self.schedule.lr_at(max(0, self.optimizer.step_count - 1)),
+            train_loss=train_metrics.loss,
+            train_accuracy=train_metrics.accuracy,
+            val_loss=val_metrics.loss,
+            val_accuracy=val_metrics.accuracy,
+            seconds=seconds,
+        )
+        self.history.append(record)
+        if val_metrics.loss < self.best_val_loss:
+            self.best_val_loss, self.best_epoch = val_metrics.loss, self.epoch
+            for name, param in self.network.parameters().items():
+                self.best_parameters[name][...] = param
+        return record

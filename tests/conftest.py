@@ -1,0 +1,51 @@
+"""Shared fixtures: the real MNIST files and a small model trained on them once per session."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from digitnet.data import Dataset, load_mnist_split, resolve_data_dir
+from digitnet.persistence import save_model
+from digitnet.training import TrainConfig, Trainer
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED_MNIST = REPO.parent / "shared" / "data" / "mnist"
+
+
+@pytest.fixture(scope="session")
+def mnist_dir() -> Path:
+    """$DIGITNET_DATA (CI sets it), else the shared copy beside the repo, else digitnet's own
+    lookup (user cache, then download)."""
+    if os.environ.get("DIGITNET_DATA"):
+        return Path(os.environ["DIGITNET_DATA"])
+    if SHARED_MNIST.is_dir():
+        return SHARED_MNIST
+    return resolve_data_dir()
+
+
+@pytest.fixture(scope="session")
+def mnist_train(mnist_dir) -> Dataset:
+    return load_mnist_split(mnist_dir, "train")
+
+
+@pytest.fixture(scope="session")
+def mnist_test(mnist_dir) -> Dataset:
+    return load_mnist_split(mnist_dir, "test")
+
+
+@pytest.fixture(scope="session")
+def small_trained(mnist_train, tmp_path_factory):
+    """784-64-10 trained for 3 epochs on 12,000 real training images (about 95% test accuracy),
+    saved as a model file: what CLI and demo tests predict with."""
+    config = TrainConfig(hidden=(64,), epochs=3, val_size=2000, patience=0, seed=0)
+    train = mnist_train.subset(np.arange(10_000))
+    val = mnist_train.subset(np.arange(10_000, 12_000))
+    trainer = Trainer(config, train, val, log=lambda line: None)
+    trainer.fit()
+    path = tmp_path_factory.mktemp("model") / "small.safetensors"
+    save_model(path, trainer.network, config=config.to_dict(), metrics={})
+    return trainer.network, path
