@@ -47,6 +47,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_predict_parser(commands)
     add_gradcheck_parser(commands)
     add_download_parser(commands)
+    add_report_parser(commands)
     return parser
 
 
@@ -85,6 +86,7 @@ def add_train_parser(commands) -> None:
     train.add_argument("--seed", type=int, default=defaults.seed)
     train.add_argument("--out", default=DEFAULT_MODEL, metavar="MODEL", help="where to save the model")
     train.add_argument("--history-json", metavar="PATH", help="write the per-epoch history as JSON")
+    train.add_argument("--plots", metavar="DIR", help="after training, write the report's PNG figures into DIR")
     train.set_defaults(run=run_train)
 
 
@@ -123,6 +125,25 @@ def add_download_parser(commands) -> None:
     download.set_defaults(run=run_download)
 
 
+def add_report_parser(commands) -> None:
+    report = commands.add_parser("report", help="PNG figures of a trained model: curves, confusion matrix, mistakes, weights")
+    report.add_argument("model", metavar="MODEL")
+    report.add_argument("-o", "--output", required=True, metavar="DIR", help="folder for the PNG files (created if needed)")
+    add_data_argument(report)
+    report.add_argument("--history-json", metavar="PATH",
+                        help="history from 'digitnet train --history-json' (default: the one saved in the model)")
+    report.set_defaults(run=run_report)
+
+
+def import_plots():
+    """``digitnet.plots``, or a ConfigError saying how to install matplotlib (the ``[plot]`` extra)."""
+    try:
+        from . import plots
+    except ModuleNotFoundError as error:
+        raise ConfigError(f"figures need matplotlib ({error}): pip install 'digitnet[plot]'") from None
+    return plots
+
+
 def run_train(args) -> int:
     from .metrics import evaluate
     from .persistence import remember_last_model, save_model
@@ -132,6 +153,9 @@ def run_train(args) -> int:
     check_writable_destination(args.out, ConfigError)
     if args.history_json:
         check_writable_destination(args.history_json, ConfigError)
+    if args.plots:
+        plots = import_plots()
+        plots.prepare_output_dir(args.plots)
     data = load_training_data(args.data)
     train_set, val_set = split_train_validation(data.train, config.val_size, seeded_generators(config.seed)["split"])
     print(f"training {'-'.join(map(str, config.layer_sizes))} on {len(train_set)} images, "
@@ -147,12 +171,30 @@ def run_train(args) -> int:
               f"training time {train_seconds:.1f}s")
     else:
         print(f"validation accuracy: {100 * metrics['val_accuracy']:.2f}% (a Kaggle CSV has no labelled test set)")
-    save_model(args.out, trainer.network, config=config.to_dict(), metrics=metrics, data_checksums=data.checksums)
+    save_model(args.out, trainer.network, config=config.to_dict(), metrics=metrics, data_checksums=data.checksums,
+               history=[asdict(r) for r in history])
     remember_last_model(Path(args.out))
     print(f"model saved to {args.out}")
     if args.history_json:
         write_atomically(args.history_json, json.dumps([asdict(r) for r in history], indent=2).encode(), ConfigError)
         print(f"history written to {args.history_json}")
+    if args.plots:
+        written = plots.write_report(args.plots, trainer.network, val_set if data.test is None else data.test, history)
+        print(f"figures written to {args.plots}: {', '.join(path.name for path in written)}")
+    return 0
+
+
+def run_report(args) -> int:
+    from .persistence import load_model
+
+    plots = import_plots()
+    model = load_model(args.model)
+    history = args.history_json or model.metadata.get("history")
+    if history is None:
+        print(f"{args.model} has no training history (saved by an older digitnet): no curves.png; "
+              "give --history-json to draw them")
+    written = plots.write_report(args.output, model.network, load_labelled_test_data(args.data), history)
+    print(f"figures written to {args.output}: {', '.join(path.name for path in written)}")
     return 0
 
 
