@@ -137,8 +137,9 @@ def read_mnist_file(path: Path, spec: MnistFile, verify: bool = True) -> np.ndar
     return parse_idx(content, path, spec.kind)
 
 
-def load_mnist_split(folder: Path, split: str, verify: bool = True) -> Dataset:
+def load_mnist_split(folder: str | os.PathLike, split: str, verify: bool = True) -> Dataset:
     """The ``train`` (60,000) or ``test`` (10,000) split from the IDX files in ``folder``."""
+    folder = Path(folder)
     arrays = {}
     for spec in MNIST_FILES:
         if spec.split != split:
