@@ -164,8 +164,10 @@ class Trainer:
         batch_starts = range(0, len(order), self.config.batch_size)
         progress = tqdm(batch_starts, desc=f"epoch {self.epoch}", leave=False, unit="batch",
                         disable=not sys.stderr.isatty())
-        for start in progress:
-            self.train_step(order[start : start + self.config.batch_size])
+        # Overflow on the way to a NaN is expected when training diverges; train_step reports it.
+        with np.errstate(over="ignore", invalid="ignore"):
+            for start in progress:
+                self.train_step(order[start : start + self.config.batch_size])
         seconds = time.perf_counter() - started
         record = self.record_epoch(seconds)
         self.log(record.describe(self.config.epochs))
