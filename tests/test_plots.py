@@ -117,6 +117,10 @@ def test_report_of_a_model_without_history_says_so(small_trained, mnist_dir, tmp
     out = capsys.readouterr().out
     assert f"{model} has no training history (saved by an older digitnet): no curves.png" in out
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(REPORT_FILES[1:])
+    history = tmp_path / "history.json"
+    history.write_text(json.dumps([vars(r) for r in history_records()]))
+    assert main(["report", str(model), "-o", str(tmp_path / "with-history"), "--history-json", str(history)]) == 0
+    assert_png_figure(tmp_path / "with-history" / "curves.png", "curves")
 
 
 def test_train_refuses_a_plots_folder_that_is_a_file_before_training(tmp_path, capsys):
