@@ -157,11 +157,14 @@ class Trainer:
         When ``stop_requested`` is set, returns after the current batch instead, leaving the run
         ready to continue (``finished`` is False, the weights are the latest, not the best).
         """
-        while not self.finished:
-            if self.stop_requested or self.run_epoch() is None:
-                return self.history
-            if on_epoch_end:
-                on_epoch_end(self)
+        # Overflow on the way to divergence is caught by explicit checks of the loss and the
+        # weights (TrainingDiverged), with a message that says what to do, not NumPy warnings.
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            while not self.finished:
+                if self.stop_requested or self.run_epoch() is None:
+                    return self.history
+                if on_epoch_end:
+                    on_epoch_end(self)
         if self.stopped_early:
             self.log(f"early stopping: no better validation loss for {self.config.patience} epochs")
         if self.best_epoch != self.epoch:
