@@ -82,7 +82,7 @@ def test_resumed_run_is_bit_identical_to_uninterrupted(uninterrupted, tiny_data,
         trainer = new_trainer(config, tiny_data)
         if checkpoint_files_exist(tmp_path):
             restore(trainer, latest_valid_checkpoint(tmp_path, warn=pytest.fail))
-        checkpointer = Checkpointer(tmp_path, CHECKSUMS)
+        checkpointer = Checkpointer(tmp_path, CHECKSUMS, continuing=True)
         stop_after_steps(trainer, stop)
         trainer.fit(on_epoch_end=checkpointer)
         assert not trainer.finished and trainer.optimizer.step_count == stop
@@ -90,7 +90,7 @@ def test_resumed_run_is_bit_identical_to_uninterrupted(uninterrupted, tiny_data,
         del trainer  # everything the next run knows comes from the files
     trainer = new_trainer(config, tiny_data)
     restore(trainer, latest_valid_checkpoint(tmp_path, warn=pytest.fail))
-    trainer.fit(on_epoch_end=Checkpointer(tmp_path, CHECKSUMS))
+    trainer.fit(on_epoch_end=Checkpointer(tmp_path, CHECKSUMS, continuing=True))
     assert trainer.finished
     for name, param in reference.network.parameters().items():
         assert np.array_equal(trainer.network.parameters()[name], param), name
@@ -114,8 +114,9 @@ def test_early_stopping_state_survives_resume(tiny_data, tmp_path):
     assert reference.stopped_early and reference.best_epoch < reference.epoch  # the scenario under test
     first = new_trainer(config, tiny_data)
     stop_after_steps(first, (reference.best_epoch + 1) * STEPS_PER_EPOCH - 4)
-    first.fit(on_epoch_end=Checkpointer(tmp_path, CHECKSUMS))
-    Checkpointer(tmp_path, CHECKSUMS).save(first)
+    checkpointer = Checkpointer(tmp_path, CHECKSUMS)
+    first.fit(on_epoch_end=checkpointer)
+    checkpointer.save(first)
     resumed = new_trainer(config, tiny_data)
     restore(resumed, latest_valid_checkpoint(tmp_path, warn=pytest.fail))
     resumed.fit()
@@ -135,8 +136,9 @@ def test_checkpointer_keeps_the_newest_two(tiny_data, tmp_path):
 def test_checkpoint_contents(tiny_data, tmp_path):
     trainer = new_trainer(tiny_config("adam"), tiny_data)
     stop_after_steps(trainer, 15)
-    trainer.fit(on_epoch_end=Checkpointer(tmp_path, CHECKSUMS))
-    path = Checkpointer(tmp_path, CHECKSUMS).save(trainer)
+    checkpointer = Checkpointer(tmp_path, CHECKSUMS)
+    trainer.fit(on_epoch_end=checkpointer)
+    path = checkpointer.save(trainer)
     checkpoint = load_checkpoint(path)
     assert path.name == "epoch0002-step000000015.safetensors"
     assert checkpoint.config == trainer.config and checkpoint.data_checksums == CHECKSUMS
@@ -172,6 +174,15 @@ def test_corrupt_newest_checkpoint_is_skipped_with_a_warning(tiny_data, tmp_path
     flip_byte(previous)
     with pytest.raises(CheckpointError, match=f"{tmp_path}: no valid checkpoint: {newest}: checksum mismatch"):
         latest_valid_checkpoint(tmp_path, warn=warnings.append)
+
+
+def test_fresh_run_refuses_a_folder_with_checkpoints(tiny_data, tmp_path):
+    Checkpointer(tmp_path, CHECKSUMS).save(new_trainer(tiny_config("sgd"), tiny_data))
+    with pytest.raises(CheckpointError, match=rf"^{tmp_path}: already holds checkpoints of a run \(newest: "
+                                              rf"epoch0000-step000000000.safetensors\); continue it with --resume "
+                                              rf"{tmp_path}, or give an empty folder$"):
+        Checkpointer(tmp_path, CHECKSUMS)
+    assert Checkpointer(tmp_path, CHECKSUMS, continuing=True).folder == tmp_path
 
 
 def test_empty_or_missing_folder_is_refused(tmp_path):

@@ -113,10 +113,12 @@ class Checkpointer:
     """Writes checkpoints of a run into ``folder``, keeping the newest ``keep``.
 
     Call it at the end of every epoch (it fits ``Trainer.fit(on_epoch_end=...)``) and once
-    more when a run is stopped between epochs' ends.
+    more when a run is stopped between epochs' ends. A folder that already holds checkpoints
+    is refused unless ``continuing`` (the run resumed from them): pruning would otherwise
+    delete another run's files, or this run's, whichever sort older.
     """
 
-    def __init__(self, folder: str | Path, data_checksums: dict[str, str], keep: int = KEEP):
+    def __init__(self, folder: str | Path, data_checksums: dict[str, str], continuing: bool = False, keep: int = KEEP):
         self.folder = Path(folder)
         self.data_checksums = data_checksums
         self.keep = keep
@@ -125,6 +127,10 @@ class Checkpointer:
             self.folder.mkdir(parents=True, exist_ok=True)
         except OSError as error:
             raise ConfigError(f"{self.folder}: cannot create the checkpoint folder ({error.strerror})") from None
+        existing = checkpoint_files(self.folder)
+        if existing and not continuing:
+            raise CheckpointError(f"{self.folder}: already holds checkpoints of a run (newest: {existing[0].name}); "
+                                  f"continue it with --resume {self.folder}, or give an empty folder")
 
     def __call__(self, trainer: Trainer) -> Path:
         return self.save(trainer)
