@@ -232,11 +232,14 @@ def check_bookkeeping(info: dict, config: TrainConfig, step_count: int, epoch_or
     consistent with each other."""
     try:
         history = [EpochRecord(**record) for record in info["history"]]
+        for record in history:
+            for key, value in asdict(record).items():
+                number(value, f"history {key}")
         epoch, position, step = (int_field(info, key) for key in ("epoch", "epoch_position", "step"))
         best_epoch = int_field(info, "best_epoch")
-        float(info["epoch_seconds"])
+        number(info["epoch_seconds"], "epoch_seconds")
         if info["best_val_loss"] is not None:
-            float(info["best_val_loss"])
+            number(info["best_val_loss"], "best_val_loss")
         np.random.PCG64().state = info["shuffle_rng"]  # raises if the state is not a valid PCG64 state
     except (KeyError, TypeError, ValueError, OverflowError) as error:
         raise CheckpointError(f"{path}: training bookkeeping is missing or invalid ({error!r})") from None
@@ -255,6 +258,12 @@ def check_bookkeeping(info: dict, config: TrainConfig, step_count: int, epoch_or
         problems.append(f"position {position} in an epoch without an epoch order")
     if problems:
         raise CheckpointError(f"{path}: inconsistent checkpoint: {'; '.join(problems)}")
+
+
+def number(value, what: str) -> float:
+    if not isinstance(value, (int, float)) or isinstance(value, bool):
+        raise TypeError(f"{what} is {value!r}, expected a number")
+    return value
 
 
 def int_field(info: dict, key: str) -> int:
@@ -333,7 +342,9 @@ def stop_after_batch_on_signals(trainer: Trainer) -> Iterator[list[int]]:
         trainer.stop_requested = True
         signal.signal(signum, previous[signum])
 
-    previous = {signum: signal.signal(signum, request_stop) for signum in STOP_SIGNALS}
+    previous = {signum: signal.getsignal(signum) for signum in STOP_SIGNALS}  # before a signal can need it
+    for signum in STOP_SIGNALS:
+        signal.signal(signum, request_stop)
     try:
         yield received
     finally:
