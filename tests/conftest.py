@@ -14,7 +14,7 @@ from digitnet.persistence import save_model
 from digitnet.training import TrainConfig, Trainer
 
 # Hypothesis profiles: CI uses the defaults (100 examples per property); developers fuzz longer with
-# HYPOTHESIS_PROFILE=fuzz make test ARGS=tests/test_fuzz.py (a few minutes).
+# HYPOTHESIS_PROFILE=fuzz make test ARGS=tests/test_fuzz.py (about six minutes).
 settings.register_profile("fuzz", max_examples=5000, deadline=None)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
