@@ -3,6 +3,7 @@ never stopped; corrupt or foreign checkpoints are skipped or refused with messag
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 import shlex
@@ -306,3 +307,24 @@ def test_signal_saves_checkpoint_and_resume_matches(signum, status, signal_refer
     assert f"resuming from {checkpoint} (" in resumed.stdout
     for name, param in load_model(out).network.parameters().items():
         assert np.array_equal(param, signal_reference[name]), name
+
+
+def test_cli_refuses_resume_on_other_data(tmp_path, mnist_dir, mnist_train, capsys):
+    """Trained on a Kaggle CSV made of 300 MNIST images, resumed on the MNIST folder."""
+    csv_path = tmp_path / "train.csv"
+    rows = [",".join(["label", *(f"pixel{i}" for i in range(784))])]
+    rows += [",".join(map(str, [label, *image])) for image, label in zip(mnist_train.images[:300], mnist_train.labels[:300])]
+    csv_path.write_text("\n".join(rows) + "\n")
+    folder = tmp_path / "ck"
+    small = ["train", "--hidden", "8", "--val-size", "100", "--epochs", "1"]
+    assert main([*small, "--data", str(csv_path), "--checkpoint-dir", str(folder),
+                 "--out", str(tmp_path / "m.safetensors")]) == 0
+    [checkpoint] = checkpoint_files(folder)
+    capsys.readouterr()
+    assert main([*small, "--data", str(mnist_dir), "--resume", str(folder), "--out", str(tmp_path / "m2.safetensors")]) == 1
+    csv_sha = hashlib.sha256(csv_path.read_bytes()).hexdigest()[:12]
+    assert capsys.readouterr().err == (
+        f"digitnet: error: cannot resume from {checkpoint}: it was made for a different run: data "
+        f"{{train.csv sha256 {csv_sha}}} -> {{t10k-images-idx3-ubyte sha256 0fa7898d5092, t10k-labels-idx1-ubyte "
+        "sha256 ff7bcfd416de, train-images-idx3-ubyte sha256 ba891046e650, train-labels-idx1-ubyte sha256 65a50cbbf4e9}\n"
+    )
