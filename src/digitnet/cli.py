@@ -153,8 +153,8 @@ def run_train(args) -> int:
         restore(trainer, checkpoint)
         print(f"resuming from {checkpoint.describe()}")
     checkpoint_dir = args.checkpoint_dir or args.resume
-    checkpointer = Checkpointer(checkpoint_dir, data.checksums, continuing=checkpoint_dir == args.resume) \
-        if checkpoint_dir else None
+    continuing = args.resume is not None and Path(checkpoint_dir) == Path(args.resume)
+    checkpointer = Checkpointer(checkpoint_dir, data.checksums, continuing) if checkpoint_dir else None
     with stop_after_batch_on_signals(trainer) as signals_received:
         history = fit_keeping_checkpoints(trainer, checkpointer)
         if signals_received and not trainer.finished:  # a signal during the last validation changes nothing
