@@ -1,13 +1,16 @@
 """The ``digitnet`` command: parse arguments, call the library, print. Nothing else lives here.
 
 ``main(argv) -> exit code``: 0 on success, 1 for a problem with the input (one line on stderr,
-no traceback), 2 for a usage error (argparse), 130 when interrupted.
+no traceback), 2 for a usage error (argparse), 128 + the signal's number when SIGINT (130) or
+SIGTERM (143) stopped training.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import shlex
+import signal
 import sys
 from dataclasses import asdict, fields
 from pathlib import Path
@@ -18,7 +21,7 @@ from . import __version__
 from .augment import AUGMENTATIONS
 from .atomic import check_writable_destination, write_atomically
 from .data import N_CLASSES, load_labelled_test_data, load_training_data, read_kaggle_csv, scale_images, split_train_validation
-from .errors import ConfigError, DigitnetError
+from .errors import ConfigError, DigitnetError, TrainingDiverged
 from .functional import ACTIVATIONS
 from .initializers import INIT_NAMES
 from .losses import LOSSES
@@ -95,6 +98,11 @@ def add_train_parser(commands) -> None:
     augment.add_argument("--elastic-sigma", type=float, default=defaults.elastic_sigma, help="elastic: smoothness (pixels)")
     train.add_argument("--out", default=DEFAULT_MODEL, metavar="MODEL", help="where to save the model")
     train.add_argument("--history-json", metavar="PATH", help="write the per-epoch history as JSON")
+    train.add_argument("--checkpoint-dir", metavar="DIR",
+                       help="save a checkpoint at the end of every epoch (and on Ctrl-C) into DIR, keeping the newest two")
+    train.add_argument("--resume", metavar="DIR",
+                       help="continue from the newest valid checkpoint in DIR (same options as the interrupted run); "
+                            "new checkpoints go to DIR too unless --checkpoint-dir says otherwise")
     train.set_defaults(run=run_train)
 
 
@@ -134,6 +142,7 @@ def add_download_parser(commands) -> None:
 
 
 def run_train(args) -> int:
+    from .checkpoints import Checkpointer, check_compatible, latest_valid_checkpoint, restore, stop_after_batch_on_signals
     from .metrics import evaluate
     from .persistence import remember_last_model, save_model
     from .training import TrainConfig, Trainer, seeded_generators
@@ -142,12 +151,24 @@ def run_train(args) -> int:
     check_writable_destination(args.out, ConfigError)
     if args.history_json:
         check_writable_destination(args.history_json, ConfigError)
+    checkpoint = latest_valid_checkpoint(args.resume, warn=print_error) if args.resume else None
     data = load_training_data(args.data)
     train_set, val_set = split_train_validation(data.train, config.val_size, seeded_generators(config.seed)["split"])
     print(f"training {'-'.join(map(str, config.layer_sizes))} on {len(train_set)} images, "
           f"validating on {len(val_set)} ({data.train.source})")
     trainer = Trainer(config, train_set, val_set)
-    history = trainer.fit()
+    if checkpoint:
+        for change in check_compatible(checkpoint, config, data.checksums):
+            print_error(f"warning: resuming with {change}: the result will differ from an uninterrupted run")
+        restore(trainer, checkpoint)
+        print(f"resuming from {checkpoint.describe()}")
+    checkpoint_dir = args.checkpoint_dir or args.resume
+    continuing = args.resume is not None and Path(checkpoint_dir) == Path(args.resume)
+    checkpointer = Checkpointer(checkpoint_dir, data.checksums, continuing) if checkpoint_dir else None
+    with stop_after_batch_on_signals(trainer) as signals_received:
+        history = fit_keeping_checkpoints(trainer, checkpointer)
+        if signals_received and not trainer.finished:  # a signal during the last validation changes nothing
+            return report_stopped(trainer, checkpointer, signals_received[0], args.argv)
     train_seconds = sum(record.seconds for record in history)
     metrics = {"val_accuracy": trainer.history[trainer.best_epoch - 1].val_accuracy, "train_seconds": train_seconds}
     if data.test is not None:
@@ -164,6 +185,44 @@ def run_train(args) -> int:
         write_atomically(args.history_json, json.dumps([asdict(r) for r in history], indent=2).encode(), ConfigError)
         print(f"history written to {args.history_json}")
     return 0
+
+
+def fit_keeping_checkpoints(trainer, checkpointer):
+    """``trainer.fit()`` with a checkpoint after each epoch; on divergence, say which checkpoint
+    is the last good one (a diverged state is never saved)."""
+    from .checkpoints import checkpoint_files
+
+    try:
+        return trainer.fit(on_epoch_end=checkpointer)
+    except TrainingDiverged as error:
+        saved = checkpoint_files(checkpointer.folder) if checkpointer else []
+        if not saved:
+            raise
+        raise TrainingDiverged(f"{error}. The last good checkpoint is {saved[0]}: continue from it with "
+                               f"--resume {checkpointer.folder} and a lower --lr") from None
+
+
+def report_stopped(trainer, checkpointer, signum: int, argv: list[str]) -> int:
+    """After SIGINT/SIGTERM stopped training between batches: save, say how to resume, and exit
+    with the shell's status for that signal."""
+    from .checkpoints import exit_status
+
+    position = (f"epoch {trainer.epoch} done" if trainer.epoch_order is None
+                else f"{trainer.epoch_position}/{len(trainer.epoch_order)} examples into epoch {trainer.epoch}")
+    print_error(f"digitnet: {signal.Signals(signum).name} received: stopped after step "
+                f"{trainer.optimizer.step_count} ({position})")
+    if checkpointer is None:
+        print_error("digitnet: nothing was saved; give --checkpoint-dir DIR to make a run resumable")
+        return exit_status(signum)
+    path = checkpointer.save(trainer)
+    resume_argv = argv if "--resume" in argv else [*argv, "--resume", str(checkpointer.folder)]
+    print_error(f"digitnet: checkpoint saved to {path}")
+    print_error(f"digitnet: to continue, run: {shlex.join(['digitnet', *resume_argv])}")
+    return exit_status(signum)
+
+
+def print_error(message: str) -> None:
+    print(message, file=sys.stderr)
 
 
 def run_evaluate(args) -> int:
@@ -252,7 +311,9 @@ def run_download(args) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
     args = build_parser().parse_args(argv)
+    args.argv = argv  # to print the command that resumes an interrupted run
     try:
         return args.run(args)
     except DigitnetError as error:

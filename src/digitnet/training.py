@@ -2,8 +2,8 @@
 
 ``TrainConfig`` is everything that decides the result; the same config and seed give
 bit-identical weights on the same machine. ``Trainer`` holds the state of a run (network,
-optimizer, random generator, epoch, best weights, history) so it can be inspected, saved and
-continued between epochs.
+optimizer, random generator, epoch and position in it, best weights, history) so it can be
+inspected, saved and continued between batches (``checkpoints.py`` saves and restores it).
 """
 
 from __future__ import annotations
@@ -153,17 +153,33 @@ class Trainer:
         self.best_val_loss = math.inf
         self.best_epoch = 0
         self.best_parameters = {n: p.copy() for n, p in self.network.parameters().items()}
+        self.epoch_order: np.ndarray | None = None  # the current epoch's shuffled indices; None between epochs
+        self.epoch_position = 0  # examples of epoch_order already trained on
+        self.epoch_seconds = 0.0
+        self.stop_requested = False  # set (by a signal handler, say) to stop after the current batch
 
     @property
     def stopped_early(self) -> bool:
         return self.config.patience > 0 and self.epoch - self.best_epoch >= self.config.patience
 
+    @property
+    def finished(self) -> bool:
+        return self.epoch_order is None and (self.epoch >= self.config.epochs or self.stopped_early)
+
     def fit(self, on_epoch_end: Callable[["Trainer"], None] | None = None) -> list[EpochRecord]:
-        """Train until ``config.epochs`` or early stopping, then restore the best weights."""
-        while self.epoch < self.config.epochs and not self.stopped_early:
-            self.run_epoch()
-            if on_epoch_end:
-                on_epoch_end(self)
+        """Train until ``config.epochs`` or early stopping, then restore the best weights.
+
+        When ``stop_requested`` is set, returns after the current batch instead, leaving the run
+        ready to continue (``finished`` is False, the weights are the latest, not the best).
+        """
+        # Overflow on the way to divergence is caught by explicit checks of the loss and the
+        # weights (TrainingDiverged), with a message that says what to do, not NumPy warnings.
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            while not self.finished:
+                if self.stop_requested or self.run_epoch() is None:
+                    return self.history
+                if on_epoch_end:
+                    on_epoch_end(self)
         if self.stopped_early:
             self.log(f"early stopping: no better validation loss for {self.config.patience} epochs")
         if self.best_epoch != self.epoch:
@@ -171,20 +187,30 @@ class Trainer:
             self.network.load_parameters(self.best_parameters)
         return self.history
 
-    def run_epoch(self) -> EpochRecord:
-        """One pass over the shuffled training set, then validation and bookkeeping."""
-        self.epoch += 1
+    def run_epoch(self) -> EpochRecord | None:
+        """One pass over the shuffled training set, then validation and bookkeeping.
+
+        Continues the current epoch if one was stopped in the middle; returns ``None`` if
+        ``stop_requested`` stops it (again) before its last batch.
+        """
+        if self.epoch_order is None:
+            self.epoch += 1
+            self.epoch_order = self.shuffle_rng.permutation(len(self.train_set))
+            self.epoch_position, self.epoch_seconds = 0, 0.0
         started = time.perf_counter()
-        order = self.shuffle_rng.permutation(len(self.train_set))
-        batch_starts = range(0, len(order), self.config.batch_size)
-        progress = tqdm(batch_starts, desc=f"epoch {self.epoch}", leave=False, unit="batch",
-                        disable=not sys.stderr.isatty())
-        # Overflow on the way to a NaN is expected when training diverges; train_step reports it.
-        with np.errstate(over="ignore", invalid="ignore"):
+        batch_size, n = self.config.batch_size, len(self.epoch_order)
+        with tqdm(range(self.epoch_position, n, batch_size), desc=f"epoch {self.epoch}", leave=False,
+                  unit="batch", disable=not sys.stderr.isatty()) as progress:
             for start in progress:
-                self.train_step(order[start : start + self.config.batch_size])
-        seconds = time.perf_counter() - started
-        record = self.record_epoch(seconds)
+                if self.stop_requested:
+                    break
+                self.train_step(self.epoch_order[start : start + batch_size])
+                self.epoch_position = min(start + batch_size, n)
+        self.epoch_seconds += time.perf_counter() - started
+        if self.epoch_position < n:
+            return None
+        self.epoch_order, self.epoch_position = None, 0
+        record = self.record_epoch(self.epoch_seconds)
         self.log(record.describe(self.config.epochs))
         return record
 
@@ -207,12 +233,20 @@ class Trainer:
         self.optimizer.step(self.network.gradients(), self.schedule.lr_at(self.optimizer.step_count))
         return loss
 
+    def check_weights_finite(self) -> None:
+        """Raise ``TrainingDiverged`` if any weight is NaN or infinite (then nothing is saved)."""
+        bad = [name for name, param in self.network.parameters().items() if not np.isfinite(param).all()]
+        if bad:
+            raise TrainingDiverged(f"the weights {', '.join(bad)} became NaN or infinite at epoch {self.epoch}, "
+                                   f"step {self.optimizer.step_count}; try a lower learning rate than {self.config.lr:g}")
+
     def record_epoch(self, seconds: float) -> EpochRecord:
         train_metrics = evaluate(self.network, self.train_sample, self.config.loss)
         val_metrics = evaluate(self.network, self.val_set, self.config.loss)
         if not math.isfinite(val_metrics.loss):
             raise TrainingDiverged(f"the validation loss became {val_metrics.loss} at epoch {self.epoch}; "
                                    f"try a lower learning rate than {self.config.lr:g}")
+        self.check_weights_finite()
         record = EpochRecord(
             epoch=self.epoch,
             lr=self.schedule.lr_at(max(0, self.optimizer.step_count - 1)),
