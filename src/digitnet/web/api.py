@@ -45,9 +45,11 @@ def parse_json_body(body: bytes) -> dict:
     if not body.strip():
         raise BadRequest(400, 'the body is empty: send a JSON object such as {"pixels": [...784 numbers...]}')
     try:
-        request = json.loads(body, parse_constant=reject_constant)
+        text = body.decode("utf-8")  # json.loads would also guess UTF-16 and UTF-32; the API is UTF-8
     except UnicodeDecodeError:
         raise BadRequest(400, "the body is not UTF-8 text") from None
+    try:
+        request = json.loads(text, parse_constant=reject_constant)
     except ValueError as error:
         raise BadRequest(400, f"the body is not valid JSON ({error})") from None
     except RecursionError:

@@ -73,6 +73,8 @@ class DemoRequestHandler(BaseHTTPRequestHandler):
     """One connection: GET the page or the model description, POST a drawing to predict."""
 
     protocol_version = "HTTP/1.1"  # keep-alive: the page predicts many times per drawing
+    # a request line without a version would otherwise get an HTTP/0.9 answer: no status, no headers
+    default_request_version = "HTTP/1.0"
     server_version = "digitnet"
     sys_version = ""
     server: DemoServer
