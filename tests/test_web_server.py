@@ -389,6 +389,24 @@ def test_keep_alive_serves_several_predictions_on_one_connection(server):
         connection.close()
 
 
+def test_a_body_sent_with_get_does_not_poison_a_kept_alive_connection(server):
+    raw = (b"GET /api/model HTTP/1.1\r\nHost: x\r\nContent-Length: 21\r\n\r\n"
+           b"GET /nothing HTTP/1.1\r\n")  # unread, these bytes would look like a second request
+    head, _, body = raw_exchange(server, raw).partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 200") and b"Connection: close" in head
+    assert json.loads(body)["layer_sizes"] == [784, 64, 10]  # one answer, then the server hung up
+
+
+def test_a_bug_of_the_server_is_a_500_without_a_traceback_and_is_logged(small_trained, monkeypatch):
+    with running_server(small_trained[1]) as server:
+        lines = []
+        server.log = lines.append
+        monkeypatch.setattr(server.predictor, "predict", lambda x: 1 / 0)
+        status, response, body = predict(server, {"pixels": ZEROS})
+    assert status == 500 and body == {"error": "internal error (see the server's log)"}
+    assert len(lines) == 1 and "ZeroDivisionError" in lines[0] and "Traceback" in lines[0]
+
+
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False) | st.text(max_size=5),
     lambda children: st.lists(children, max_size=5) | st.dictionaries(st.text(max_size=8), children, max_size=5),

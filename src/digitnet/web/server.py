@@ -85,6 +85,7 @@ class DemoRequestHandler(BaseHTTPRequestHandler):
 
     def do_GET(self) -> None:
         path = urlsplit(self.path).path
+        self.close_if_body_unread()
         if path == "/api/model":
             self.send_json(HTTPStatus.OK, self.server.predictor.description)
         elif path in self.server.static_files:
@@ -95,7 +96,6 @@ class DemoRequestHandler(BaseHTTPRequestHandler):
     def do_POST(self) -> None:
         path = urlsplit(self.path).path
         if path != "/api/predict":
-            self.close_connection = True  # the body was not read
             self.refuse_path(path)
             return
         try:
@@ -111,9 +111,15 @@ class DemoRequestHandler(BaseHTTPRequestHandler):
             return
         self.send_json(HTTPStatus.OK, answer)
 
+    def close_if_body_unread(self) -> None:
+        """Bytes of a body left on a kept-alive connection would be read as the next request."""
+        if self.headers.get("Content-Length", "0").strip() != "0" or "Transfer-Encoding" in self.headers:
+            self.close_connection = True
+
     def read_json_body(self) -> bytes:
-        """The body, after checking its headers; any error closes the connection unless the
-        whole body was read, since unread bytes would be taken for the next request."""
+        """The body, after checking its headers; an error before the whole body is read closes
+        the connection (``close_if_body_unread``)."""
+        keep_alive = not self.close_connection
         self.close_connection = True
         if "Content-Type" not in self.headers:
             raise BadRequest(415, "missing Content-Type: send the body as application/json")
@@ -133,7 +139,7 @@ class DemoRequestHandler(BaseHTTPRequestHandler):
         if length > MAX_BODY_BYTES:
             raise BadRequest(413, f"the body is {length} bytes; the limit is {MAX_BODY_BYTES}")
         body = self.read_exactly(length)
-        self.close_connection = self.headers.get("Connection", "").lower() == "close"
+        self.close_connection = not keep_alive
         return body
 
     def read_exactly(self, length: int) -> bytes:
@@ -155,6 +161,7 @@ class DemoRequestHandler(BaseHTTPRequestHandler):
         return b"".join(chunks)
 
     def refuse_path(self, path: str) -> None:
+        self.close_if_body_unread()
         if path in ALLOWED_METHODS:
             self.send_json(HTTPStatus.METHOD_NOT_ALLOWED, {"error": f"{path} accepts {ALLOWED_METHODS[path]} only"},
                            {"Allow": ALLOWED_METHODS[path]})
