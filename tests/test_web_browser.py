@@ -158,6 +158,16 @@ def shown_probabilities(page) -> list[float]:
     return [float(p) for p in page.eval_on_selector_all(".bar", "bars => bars.map(b => b.dataset.probability)")]
 
 
+def canvas_sum(page, selector: str, channel: int) -> int:
+    """The sum of one RGBA channel over a canvas on the page."""
+    return page.eval_on_selector(
+        selector,
+        "(canvas, channel) => canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data"
+        ".reduce((sum, value, i) => i % 4 === channel ? sum + value : sum, 0)",
+        channel,
+    )
+
+
 def first_test_digits_read_right(network, mnist_test):
     """The first test image of each digit that the network reads correctly as stored: then a
     wrong answer on the page is the page's doing (drawing, canvas, preprocessing), not the model's."""
@@ -196,14 +206,23 @@ def test_drawn_mnist_digits_are_read_and_the_page_stays_local(browser, server_ur
     assert page.text_content("#prediction") == "\u2013"
     assert shown_probabilities(page) == [0.0] * 10
     assert page.locator("#hidden figure").count() == 0
-    ink_left = page.evaluate(
-        "(() => { const c = document.getElementById('pad'); const d = c.getContext('2d')"
-        ".getImageData(0, 0, c.width, c.height).data; let s = 0; for (let i = 3; i < d.length; i += 4) s += d[i];"
-        " return s; })()"
-    )
-    assert ink_left == 0
+    assert canvas_sum(page, "#pad", channel=3) == 0  # no ink left
+    assert canvas_sum(page, "#input28", channel=0) == 0  # the network's view is black again
 
     assert any(url.endswith("/api/predict") for url in requests)
     outside = [url for url in requests if urlsplit(url).hostname != "127.0.0.1"]
     assert outside == [], f"the page fetched from outside 127.0.0.1: {outside}"
     page.close()
+
+
+def test_a_finger_draws_too(browser, server_url):
+    context = browser.new_context(has_touch=True, viewport={"width": 800, "height": 900})
+    page = context.new_page()
+    page.goto(server_url)
+    box = page.locator("#pad").bounding_box()
+    page.touchscreen.tap(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    wait_for_answer(page)
+    assert canvas_sum(page, "#pad", channel=3) > 0  # the tap left a dot of ink
+    assert page.text_content("#prediction") in list("0123456789")
+    assert sum(shown_probabilities(page)) == pytest.approx(1, abs=1e-4)
+    context.close()

@@ -130,7 +130,7 @@ def add_serve_parser(commands) -> None:
                        help="model file (default: the one `digitnet train` saved last)")
     serve.add_argument("--host", default="127.0.0.1",
                        help="address to listen on (default 127.0.0.1: this computer only)")
-    serve.add_argument("--port", type=int, default=8000, help="port to listen on (0: any free port)")
+    serve.add_argument("--port", type=int, default=8000, help="port to listen on (default 8000; 0: any free port)")
     serve.set_defaults(run=run_serve)
 
 

@@ -59,6 +59,15 @@ function drawSegment(from, to) {
   hasInk = true;
 }
 
+function drawDot(point) {
+  // a stroke of zero length draws nothing (canvas prunes it), so a tap is a filled circle
+  padContext.fillStyle = "#111";
+  padContext.beginPath();
+  padContext.arc(point.x, point.y, BRUSH_WIDTH / 2, 0, 2 * Math.PI);
+  padContext.fill();
+  hasInk = true;
+}
+
 function drawingChanged() {
   drawingVersion += 1;
   pad.dataset.version = String(drawingVersion);
@@ -78,7 +87,7 @@ pad.addEventListener("pointerdown", (event) => {
   activePointer = event.pointerId;
   pad.setPointerCapture(event.pointerId);
   lastPoint = canvasPoint(event);
-  drawSegment(lastPoint, lastPoint);  // a tap leaves a dot
+  drawDot(lastPoint);
   drawingChanged();
 });
 
