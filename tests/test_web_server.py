@@ -348,6 +348,17 @@ def test_a_stalled_or_dripping_client_is_cut_off_with_408(small_trained):
         assert status == 408 and "timed out after 0.5s" in body["error"]
 
 
+def test_an_idle_connection_is_closed_after_the_timeout_without_a_log_line(small_trained):
+    with running_server(small_trained[1], read_timeout=0.3) as server:
+        lines = []
+        server.log = lines.append
+        with socket.create_connection(("127.0.0.1", server.server_port), timeout=10) as idle:
+            start = time.monotonic()
+            assert idle.recv(1) == b""  # the server hung up
+            assert 0.2 < time.monotonic() - start < 5
+    assert lines == []  # http.server itself would log "Request timed out" for every idle browser connection
+
+
 @pytest.mark.parametrize("method, path, status, allow", [
     ("GET", "/api/predict", 405, "POST"),
     ("PUT", "/api/predict", 405, "GET, POST"),

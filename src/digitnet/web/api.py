@@ -18,7 +18,7 @@ from ..network import Network
 from ..persistence import LoadedModel
 from ..preprocess import IMAGE_SIZE, mnist_preprocess
 
-MAX_BODY_BYTES = 4 * 1024 * 1024  # a 560x560 canvas of floats fits; nothing bigger is a drawing
+MAX_BODY_BYTES = 4 * 1024 * 1024  # the largest canvas, 560x560, as 0-255 integers is about 1.3 MB
 MIN_CANVAS_SIDE = IMAGE_SIZE
 MAX_CANVAS_SIDE = 560  # the page's 280x280 canvas at twice its resolution
 SCALES = (1, 255)  # 0..1 floats or 0..255 bytes, as the client says

@@ -206,6 +206,11 @@ class DemoRequestHandler(BaseHTTPRequestHandler):
     def log_request(self, code="-", size="-") -> None:
         pass  # one line per debounced prediction would drown the errors worth reading
 
+    def log_error(self, format: str, *args) -> None:
+        if format.startswith("Request timed out"):
+            return  # an idle keep-alive connection being closed is routine, not an error
+        self.log_message(format, *args)
+
     def log_message(self, format: str, *args) -> None:
         if self.server.log:
             self.server.log(f"{self.address_string()} {format % args}")
