@@ -8,8 +8,8 @@ starts it; each client is a thread with one keep-alive connection. The bodies ar
 test digits ($DIGITNET_DATA or --data): ``canvas`` sends each as the page does, a 280x280
 canvas of 0-255 integers that the server preprocesses; ``image28`` sends the 784 pixels.
 Reports requests per second, p50/p99 latency, errors (any answer other than a 200 with ten
-probabilities), and the server's resident memory before and after each round, so growth
-across rounds would show. Without --model, a 784-256-10 network with random weights stands in:
+probabilities), the server's CPU time per request, and its resident memory before and after
+each round, so growth across rounds would show. Without --model, a 784-256-10 network with random weights stands in:
 serving time does not depend on the weights' values. Traffic goes to 127.0.0.1 only.
 """
 
@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import http.client
 import json
+import os
 import platform
 import statistics
 import subprocess
@@ -74,6 +75,12 @@ def resident_mib(pid: int) -> float:
     raise RuntimeError("no VmRSS in /proc")
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process: unlike req/s, barely moved by other jobs' load."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def run_round(port: int, bodies: list[bytes], n_requests: int, n_clients: int) -> dict:
     """``n_requests`` spread over ``n_clients`` threads; each times request + full answer."""
     latencies: list[float] = []
@@ -121,7 +128,6 @@ def run_round(port: int, bodies: list[bytes], n_requests: int, n_clients: int) -
 def machine() -> str:
     cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
                 if line.startswith("model name")), platform.processor())
-    import os
     return f"{cpu}, {os.cpu_count()} cores, Python {platform.python_version()}, NumPy {np.__version__}"
 
 
@@ -140,10 +146,12 @@ def main(argv: list[str] | None = None) -> int:
             print(f"server RSS at start: {resident_mib(server.pid):.1f} MiB")
             failed = False
             for round_number in range(1, args.rounds + 1):
+                cpu_before = cpu_seconds(server.pid)
                 result = run_round(port, bodies, args.requests, args.clients)
+                cpu_ms = 1000 * (cpu_seconds(server.pid) - cpu_before) / args.requests
                 failed |= result["errors"] > 0
                 print(f"round {round_number}: {result['requests_per_second']:.1f} req/s, p50 {result['p50_ms']:.1f} ms, "
-                      f"p99 {result['p99_ms']:.1f} ms, errors {result['errors']}, "
+                      f"p99 {result['p99_ms']:.1f} ms, errors {result['errors']}, server CPU {cpu_ms:.1f} ms/request, "
                       f"server RSS after {resident_mib(server.pid):.1f} MiB ({result['seconds']:.1f}s)")
                 for error in result["first_errors"]:
                     print(f"  error: {error}")
