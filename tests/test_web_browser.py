@@ -181,7 +181,8 @@ def test_drawn_mnist_digits_are_read_and_the_page_stays_local(browser, server_ur
     requests = []
     page.on("request", lambda request: requests.append(request.url))
     page.goto(server_url)
-    page.wait_for_function("() => document.getElementById('model-info').textContent.includes('784-64-10')")
+    architecture = "-".join(map(str, small_trained[0].layer_sizes))
+    page.wait_for_function(f"() => document.getElementById('model-info').textContent.includes('{architecture} network')")
     box = page.locator("#pad").bounding_box()
 
     shown = {}

@@ -225,8 +225,9 @@ def test_the_page_and_its_files_are_served_with_a_strict_csp_and_nothing_externa
 def test_model_description_gives_the_architecture(server, small_trained):
     status, _, body = request(server, "GET", "/api/model", content_type=None)
     assert status == 200
-    assert body["layer_sizes"] == [784, 64, 10] and body["activation"] == "relu"
-    assert body["parameters"] == 784 * 64 + 64 + 64 * 10 + 10
+    n_hidden = small_trained[0].layer_sizes[1]
+    assert body["layer_sizes"] == [784, n_hidden, 10] and body["activation"] == "relu"
+    assert body["parameters"] == 784 * n_hidden + n_hidden + n_hidden * 10 + 10
     assert body["file"] == small_trained[1].name and body["test_accuracy"] is None  # the fixture saved no metrics
 
 
@@ -400,12 +401,12 @@ def test_keep_alive_serves_several_predictions_on_one_connection(server):
         connection.close()
 
 
-def test_a_body_sent_with_get_does_not_poison_a_kept_alive_connection(server):
+def test_a_body_sent_with_get_does_not_poison_a_kept_alive_connection(server, small_trained):
     raw = (b"GET /api/model HTTP/1.1\r\nHost: x\r\nContent-Length: 21\r\n\r\n"
            b"GET /nothing HTTP/1.1\r\n")  # unread, these bytes would look like a second request
     head, _, body = raw_exchange(server, raw).partition(b"\r\n\r\n")
     assert head.startswith(b"HTTP/1.1 200") and b"Connection: close" in head
-    assert json.loads(body)["layer_sizes"] == [784, 64, 10]  # one answer, then the server hung up
+    assert json.loads(body)["layer_sizes"] == small_trained[0].layer_sizes  # one answer, then the server hung up
 
 
 def test_a_bug_of_the_server_is_a_500_without_a_traceback_and_is_logged(small_trained, monkeypatch):
@@ -476,7 +477,7 @@ def test_serve_without_model_uses_the_last_trained_one_and_stops_on_ctrl_c(tmp_p
         port = int(first_line.split("127.0.0.1:")[1].split("/")[0])
         connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
         connection.request("GET", "/api/model")
-        assert json.loads(connection.getresponse().read())["layer_sizes"] == [784, 64, 10]
+        assert json.loads(connection.getresponse().read())["layer_sizes"] == small_trained[0].layer_sizes
         connection.close()
         process.send_signal(signal.SIGINT)
         out, err = process.communicate(timeout=10)
