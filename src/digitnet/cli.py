@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from . import __version__
+from .augment import AUGMENTATIONS
 from .atomic import check_writable_destination, write_atomically
 from .data import N_CLASSES, load_labelled_test_data, load_training_data, read_kaggle_csv, scale_images, split_train_validation
 from .errors import ConfigError, DigitnetError
@@ -83,7 +84,16 @@ def add_train_parser(commands) -> None:
     train.add_argument("--val-size", type=int, default=defaults.val_size, help="training images held out for validation")
     train.add_argument("--patience", type=int, default=defaults.patience,
                        help="early stopping: epochs without a better validation loss (0: off)")
-    train.add_argument("--seed", type=int, default=defaults.seed)
+    train.add_argument("--seed", type=int, default=defaults.seed,
+                       help="seeds the split, the initial weights, the shuffling and the augmentation")
+    augment = train.add_argument_group("augmentation (new random distortions of every batch)")
+    augment.add_argument("--augment", choices=AUGMENTATIONS, default=defaults.augment)
+    augment.add_argument("--aug-rotation", type=float, default=defaults.aug_rotation, help="affine: max degrees")
+    augment.add_argument("--aug-scale", type=float, default=defaults.aug_scale, help="affine: max relative scaling")
+    augment.add_argument("--aug-shear", type=float, default=defaults.aug_shear, help="affine: max shear degrees")
+    augment.add_argument("--aug-translate", type=float, default=defaults.aug_translate, help="affine: max pixels")
+    augment.add_argument("--elastic-alpha", type=float, default=defaults.elastic_alpha, help="elastic: strength (pixels)")
+    augment.add_argument("--elastic-sigma", type=float, default=defaults.elastic_sigma, help="elastic: smoothness (pixels)")
     train.add_argument("--out", default=DEFAULT_MODEL, metavar="MODEL", help="where to save the model")
     train.add_argument("--history-json", metavar="PATH", help="write the per-epoch history as JSON")
     train.set_defaults(run=run_train)

@@ -137,8 +137,9 @@ def read_mnist_file(path: Path, spec: MnistFile, verify: bool = True) -> np.ndar
     return parse_idx(content, path, spec.kind)
 
 
-def load_mnist_split(folder: Path, split: str, verify: bool = True) -> Dataset:
+def load_mnist_split(folder: str | os.PathLike, split: str, verify: bool = True) -> Dataset:
     """The ``train`` (60,000) or ``test`` (10,000) split from the IDX files in ``folder``."""
+    folder = Path(folder)
     arrays = {}
     for spec in MNIST_FILES:
         if spec.split != split:
@@ -246,12 +247,12 @@ def parse_csv_rows(stream, path: Path, n_columns: int) -> np.ndarray:
     Python to say which line and value are wrong.
     """
     text = stream.read()
+    if not text.strip():
+        raise DataError(f"{path}: no data rows after the header")
     try:
         values = np.loadtxt(io.StringIO(text), delimiter=",", dtype=np.int64, ndmin=2)
     except ValueError:
         raise DataError(f"{path}: {find_bad_row(text, n_columns)}") from None
-    if values.shape[0] == 0:
-        raise DataError(f"{path}: no data rows after the header")
     if values.shape[1] != n_columns:
         raise DataError(f"{path}: rows have {values.shape[1]} columns, expected {n_columns}")
     out_of_range = (values < 0) | (values > 255)

@@ -17,6 +17,7 @@ from typing import Callable
 import numpy as np
 from tqdm import tqdm
 
+from .augment import AugmentSettings, augment_batch
 from .data import N_CLASSES, N_PIXELS, Dataset, scale_images
 from .errors import ConfigError, TrainingDiverged
 from .losses import get_loss
@@ -52,6 +53,13 @@ class TrainConfig:
     val_size: int = 5000
     patience: int = 5
     seed: int = 0
+    augment: str = "none"
+    aug_rotation: float = AugmentSettings.rotation
+    aug_scale: float = AugmentSettings.scale
+    aug_shear: float = AugmentSettings.shear
+    aug_translate: float = AugmentSettings.translate
+    elastic_alpha: float = AugmentSettings.alpha
+    elastic_sigma: float = AugmentSettings.sigma
 
     def __post_init__(self):
         self.hidden = tuple(int(h) for h in self.hidden)
@@ -67,6 +75,11 @@ class TrainConfig:
         bad = [name for name, ok in checks.items() if not ok]
         if bad:
             raise ConfigError(", ".join(f"{name}={getattr(self, name)!r} is out of range" for name in bad))
+        self.augment_settings()  # validates the augmentation fields
+
+    def augment_settings(self) -> AugmentSettings:
+        return AugmentSettings(self.augment, self.aug_rotation, self.aug_scale, self.aug_shear,
+                               self.aug_translate, self.elastic_alpha, self.elastic_sigma)
 
     @property
     def layer_sizes(self) -> list[int]:
@@ -100,8 +113,8 @@ class EpochRecord:
 def seeded_generators(seed: int) -> dict[str, np.random.Generator]:
     """Independent generators for the split, the initial weights and the shuffling, so changing
     one (say the validation size) does not change the others."""
-    split, init, shuffle = np.random.SeedSequence(seed).spawn(3)
-    return {name: np.random.default_rng(s) for name, s in (("split", split), ("init", init), ("shuffle", shuffle))}
+    names = ("split", "init", "shuffle", "augment")
+    return {name: np.random.default_rng(s) for name, s in zip(names, np.random.SeedSequence(seed).spawn(len(names)))}
 
 
 @dataclass
@@ -119,6 +132,8 @@ class Trainer:
     def __post_init__(self):
         generators = seeded_generators(self.config.seed)
         self.shuffle_rng = generators["shuffle"]
+        self.augment_rng = generators["augment"]
+        self.augmentation = self.config.augment_settings()
         if self.network is None:
             self.network = Network.create(self.config.layer_sizes, generators["init"],
                                           self.config.activation, self.config.init)
@@ -164,8 +179,10 @@ class Trainer:
         batch_starts = range(0, len(order), self.config.batch_size)
         progress = tqdm(batch_starts, desc=f"epoch {self.epoch}", leave=False, unit="batch",
                         disable=not sys.stderr.isatty())
-        for start in progress:
-            self.train_step(order[start : start + self.config.batch_size])
+        # Overflow on the way to a NaN is expected when training diverges; train_step reports it.
+        with np.errstate(over="ignore", invalid="ignore"):
+            for start in progress:
+                self.train_step(order[start : start + self.config.batch_size])
         seconds = time.perf_counter() - started
         record = self.record_epoch(seconds)
         self.log(record.describe(self.config.epochs))
@@ -173,7 +190,11 @@ class Trainer:
 
     def train_step(self, indices: np.ndarray) -> float:
         """Forward, loss, backward, update on the examples ``indices`` of the training set."""
-        X = scale_images(self.train_set.images[indices])
+        images = self.train_set.images[indices]
+        if self.augmentation.kind == "none":
+            X = scale_images(images)
+        else:
+            X = augment_batch(images, self.augment_rng, self.augmentation)
         logits = self.network.forward(X)
         loss = self.loss.forward(logits, self.train_set.labels[indices])
         if not math.isfinite(loss):
