@@ -86,12 +86,12 @@ def strokes_from_skeleton(skeleton: np.ndarray) -> list[list[tuple[int, int]]]:
 
 def pen_strokes(image: np.ndarray) -> list[list[tuple[float, float]]]:
     """A 28x28 uint8 digit -> strokes as (row, column) points in 28x28 pixel units, tracing its
-    ink at ``UPSAMPLE`` times the resolution; every second point is kept (the mouse moves in
+    ink at ``UPSAMPLE`` times the resolution; one point per MNIST pixel is kept (the mouse moves in
     between are interpolated by Playwright's ``steps``)."""
     side = 28 * UPSAMPLE
     smooth = np.asarray(Image.fromarray(image).resize((side, side), Image.Resampling.BILINEAR))
     strokes = strokes_from_skeleton(thin(smooth > 127))
-    return [[((row + 0.5) / UPSAMPLE, (col + 0.5) / UPSAMPLE) for row, col in stroke[:-1:2] + stroke[-1:]]
+    return [[((row + 0.5) / UPSAMPLE, (col + 0.5) / UPSAMPLE) for row, col in stroke[:-1:UPSAMPLE] + stroke[-1:]]
             for stroke in strokes]
 
 
@@ -141,7 +141,7 @@ def draw(page, strokes, box) -> None:
         page.mouse.move(*screen(stroke[0]))
         page.mouse.down()
         for point in stroke[1:]:
-            page.mouse.move(*screen(point), steps=3)
+            page.mouse.move(*screen(point), steps=2)
         page.mouse.up()
 
 
