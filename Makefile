@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PIP := $(BIN)/python -m pip install --quiet --disable-pip-version-check
 # torch 2.13.0 is the CPU build (a few hundred MB); it is only a reference the tests compare against.
-TEST_EXTRAS := '.[dev,image,plot,notebook]' torch==2.13.0
+TEST_EXTRAS := '.[dev,image,plot,notebook,web,web-test]' torch==2.13.0
 
 .PHONY: train test setup setup-test notebook figures pdf clean
 

@@ -7,10 +7,16 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import settings
 
 from digitnet.data import Dataset, load_mnist_split, resolve_data_dir
 from digitnet.persistence import save_model
 from digitnet.training import TrainConfig, Trainer
+
+# Hypothesis profiles: CI uses the defaults (100 examples per property); developers fuzz longer with
+# HYPOTHESIS_PROFILE=fuzz make test ARGS=tests/test_fuzz.py (about six minutes).
+settings.register_profile("fuzz", max_examples=5000, deadline=None)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED_MNIST = REPO.parent / "shared" / "data" / "mnist"

@@ -10,7 +10,7 @@ import safetensors.numpy
 from digitnet.errors import ModelFileError
 from digitnet.layers import Dense
 from digitnet.network import Network
-from digitnet.persistence import FORMAT_VERSION, load_model, model_to_bytes, save_model
+from digitnet.persistence import FORMAT_VERSION, load_model, model_to_bytes, pack, save_model
 
 
 @pytest.fixture
@@ -62,7 +62,7 @@ def test_truncated_file(saved):
 
 def test_tiny_file(saved):
     saved.write_bytes(b"abc")
-    with pytest.raises(ModelFileError, match=f"{saved}: file is 3 bytes, too short to be a model file"):
+    with pytest.raises(ModelFileError, match=f"{saved}: file is 3 bytes, too short to be a digitnet file"):
         load_model(saved)
 
 
@@ -92,7 +92,7 @@ def test_forged_header_length(saved):
 def test_not_a_digitnet_file(tmp_path):
     path = tmp_path / "other.safetensors"
     path.write_bytes(safetensors.numpy.save({"w": np.zeros(3, dtype=np.float32)}))
-    with pytest.raises(ModelFileError, match=f"{path}: not a digitnet model file"):
+    with pytest.raises(ModelFileError, match=f"{path}: not a digitnet file"):
         load_model(path)
 
 
@@ -103,8 +103,9 @@ def rewrite_metadata(path, network, edit):
     raw = model_to_bytes(network)
     header = json.loads(raw[8 : 8 + struct.unpack("<Q", raw[:8])[0]])
     info = json.loads(header["__metadata__"]["digitnet"])
+    info.pop("content_sha256")
     edit(info, tensors)
-    path.write_bytes(safetensors.numpy.save(tensors, metadata={"digitnet": json.dumps(info)}))
+    path.write_bytes(pack(tensors, info))
 
 
 def test_shapes_that_disagree_with_the_metadata(network, tmp_path):
@@ -124,7 +125,7 @@ def test_missing_tensor(network, tmp_path):
 def test_unknown_format_version(network, tmp_path):
     path = tmp_path / "m.safetensors"
     rewrite_metadata(path, network, lambda info, t: info.update(format_version=99))
-    with pytest.raises(ModelFileError, match=f"{path}: model format version 99 is not supported"):
+    with pytest.raises(ModelFileError, match=f"{path}: format version 99 is not supported"):
         load_model(path)
 
 

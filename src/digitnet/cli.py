@@ -1,13 +1,16 @@
 """The ``digitnet`` command: parse arguments, call the library, print. Nothing else lives here.
 
 ``main(argv) -> exit code``: 0 on success, 1 for a problem with the input (one line on stderr,
-no traceback), 2 for a usage error (argparse), 130 when interrupted.
+no traceback), 2 for a usage error (argparse), 128 + the signal's number when SIGINT (130) or
+SIGTERM (143) stopped training.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import shlex
+import signal
 import sys
 from dataclasses import asdict, fields
 from pathlib import Path
@@ -15,9 +18,10 @@ from pathlib import Path
 import numpy as np
 
 from . import __version__
+from .augment import AUGMENTATIONS
 from .atomic import check_writable_destination, write_atomically
 from .data import N_CLASSES, load_labelled_test_data, load_training_data, read_kaggle_csv, scale_images, split_train_validation
-from .errors import ConfigError, DigitnetError
+from .errors import ConfigError, DigitnetError, TrainingDiverged
 from .functional import ACTIVATIONS
 from .initializers import INIT_NAMES
 from .losses import LOSSES
@@ -48,6 +52,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_gradcheck_parser(commands)
     add_download_parser(commands)
     add_report_parser(commands)
+    add_serve_parser(commands)
     return parser
 
 
@@ -83,10 +88,24 @@ def add_train_parser(commands) -> None:
     train.add_argument("--val-size", type=int, default=defaults.val_size, help="training images held out for validation")
     train.add_argument("--patience", type=int, default=defaults.patience,
                        help="early stopping: epochs without a better validation loss (0: off)")
-    train.add_argument("--seed", type=int, default=defaults.seed)
+    train.add_argument("--seed", type=int, default=defaults.seed,
+                       help="seeds the split, the initial weights, the shuffling and the augmentation")
+    augment = train.add_argument_group("augmentation (new random distortions of every batch)")
+    augment.add_argument("--augment", choices=AUGMENTATIONS, default=defaults.augment)
+    augment.add_argument("--aug-rotation", type=float, default=defaults.aug_rotation, help="affine: max degrees")
+    augment.add_argument("--aug-scale", type=float, default=defaults.aug_scale, help="affine: max relative scaling")
+    augment.add_argument("--aug-shear", type=float, default=defaults.aug_shear, help="affine: max shear degrees")
+    augment.add_argument("--aug-translate", type=float, default=defaults.aug_translate, help="affine: max pixels")
+    augment.add_argument("--elastic-alpha", type=float, default=defaults.elastic_alpha, help="elastic: strength (pixels)")
+    augment.add_argument("--elastic-sigma", type=float, default=defaults.elastic_sigma, help="elastic: smoothness (pixels)")
     train.add_argument("--out", default=DEFAULT_MODEL, metavar="MODEL", help="where to save the model")
     train.add_argument("--history-json", metavar="PATH", help="write the per-epoch history as JSON")
     train.add_argument("--plots", metavar="DIR", help="after training, write the report's PNG figures into DIR")
+    train.add_argument("--checkpoint-dir", metavar="DIR",
+                       help="save a checkpoint at the end of every epoch (and on Ctrl-C) into DIR, keeping the newest two")
+    train.add_argument("--resume", metavar="DIR",
+                       help="continue from the newest valid checkpoint in DIR (same options as the interrupted run); "
+                            "new checkpoints go to DIR too unless --checkpoint-dir says otherwise")
     train.set_defaults(run=run_train)
 
 
@@ -144,7 +163,18 @@ def import_plots():
     return plots
 
 
+def add_serve_parser(commands) -> None:
+    serve = commands.add_parser("serve", help="a local web page to draw digits on and watch the network read them")
+    serve.add_argument("model", nargs="?", metavar="MODEL",
+                       help="model file (default: the one `digitnet train` saved last)")
+    serve.add_argument("--host", default="127.0.0.1",
+                       help="address to listen on (default 127.0.0.1: this computer only)")
+    serve.add_argument("--port", type=int, default=8000, help="port to listen on (default 8000; 0: any free port)")
+    serve.set_defaults(run=run_serve)
+
+
 def run_train(args) -> int:
+    from .checkpoints import Checkpointer, check_compatible, latest_valid_checkpoint, restore, stop_after_batch_on_signals
     from .metrics import evaluate
     from .persistence import remember_last_model, save_model
     from .training import TrainConfig, Trainer, seeded_generators
@@ -156,12 +186,24 @@ def run_train(args) -> int:
     if args.plots:
         plots = import_plots()
         plots.prepare_output_dir(args.plots)
+    checkpoint = latest_valid_checkpoint(args.resume, warn=print_error) if args.resume else None
     data = load_training_data(args.data)
     train_set, val_set = split_train_validation(data.train, config.val_size, seeded_generators(config.seed)["split"])
     print(f"training {'-'.join(map(str, config.layer_sizes))} on {len(train_set)} images, "
           f"validating on {len(val_set)} ({data.train.source})")
     trainer = Trainer(config, train_set, val_set)
-    history = trainer.fit()
+    if checkpoint:
+        for change in check_compatible(checkpoint, config, data.checksums):
+            print_error(f"warning: resuming with {change}: the result will differ from an uninterrupted run")
+        restore(trainer, checkpoint)
+        print(f"resuming from {checkpoint.describe()}")
+    checkpoint_dir = args.checkpoint_dir or args.resume
+    continuing = args.resume is not None and Path(checkpoint_dir) == Path(args.resume)
+    checkpointer = Checkpointer(checkpoint_dir, data.checksums, continuing) if checkpoint_dir else None
+    with stop_after_batch_on_signals(trainer) as signals_received:
+        history = fit_keeping_checkpoints(trainer, checkpointer)
+        if signals_received and not trainer.finished:  # a signal during the last validation changes nothing
+            return report_stopped(trainer, checkpointer, signals_received[0], args.argv)
     train_seconds = sum(record.seconds for record in history)
     metrics = {"val_accuracy": trainer.history[trainer.best_epoch - 1].val_accuracy, "train_seconds": train_seconds}
     if data.test is not None:
@@ -196,6 +238,44 @@ def run_report(args) -> int:
     written = plots.write_report(args.output, model.network, load_labelled_test_data(args.data), history)
     print(f"figures written to {args.output}: {', '.join(path.name for path in written)}")
     return 0
+
+
+def fit_keeping_checkpoints(trainer, checkpointer):
+    """``trainer.fit()`` with a checkpoint after each epoch; on divergence, say which checkpoint
+    is the last good one (a diverged state is never saved)."""
+    from .checkpoints import checkpoint_files
+
+    try:
+        return trainer.fit(on_epoch_end=checkpointer)
+    except TrainingDiverged as error:
+        saved = checkpoint_files(checkpointer.folder) if checkpointer else []
+        if not saved:
+            raise
+        raise TrainingDiverged(f"{error}. The last good checkpoint is {saved[0]}: continue from it with "
+                               f"--resume {checkpointer.folder} and a lower --lr") from None
+
+
+def report_stopped(trainer, checkpointer, signum: int, argv: list[str]) -> int:
+    """After SIGINT/SIGTERM stopped training between batches: save, say how to resume, and exit
+    with the shell's status for that signal."""
+    from .checkpoints import exit_status
+
+    position = (f"epoch {trainer.epoch} done" if trainer.epoch_order is None
+                else f"{trainer.epoch_position}/{len(trainer.epoch_order)} examples into epoch {trainer.epoch}")
+    print_error(f"digitnet: {signal.Signals(signum).name} received: stopped after step "
+                f"{trainer.optimizer.step_count} ({position})")
+    if checkpointer is None:
+        print_error("digitnet: nothing was saved; give --checkpoint-dir DIR to make a run resumable")
+        return exit_status(signum)
+    path = checkpointer.save(trainer)
+    resume_argv = argv if "--resume" in argv else [*argv, "--resume", str(checkpointer.folder)]
+    print_error(f"digitnet: checkpoint saved to {path}")
+    print_error(f"digitnet: to continue, run: {shlex.join(['digitnet', *resume_argv])}")
+    return exit_status(signum)
+
+
+def print_error(message: str) -> None:
+    print(message, file=sys.stderr)
 
 
 def run_evaluate(args) -> int:
@@ -283,8 +363,30 @@ def run_download(args) -> int:
     return 0
 
 
+def run_serve(args) -> int:
+    from .persistence import last_model, load_model
+    from .web.server import make_server
+
+    path = args.model or last_model()
+    if path is None:
+        raise ConfigError("no MODEL given and no trained model remembered: train one with `digitnet train` "
+                          f"(it saves {DEFAULT_MODEL}), then run `digitnet serve` again")
+    model = load_model(path)
+    server = make_server(model, args.host, args.port, log=lambda line: print(line, file=sys.stderr, flush=True))
+    print(f"serving {model.path} at {server.url} (Ctrl+C to stop)", flush=True)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        print("stopped")
+    finally:
+        server.server_close()
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
     args = build_parser().parse_args(argv)
+    args.argv = argv  # to print the command that resumes an interrupted run
     try:
         return args.run(args)
     except DigitnetError as error:

@@ -2,8 +2,8 @@
 
 ``TrainConfig`` is everything that decides the result; the same config and seed give
 bit-identical weights on the same machine. ``Trainer`` holds the state of a run (network,
-optimizer, random generator, epoch, best weights, history) so it can be inspected, saved and
-continued between epochs.
+optimizer, random generator, epoch and position in it, best weights, history) so it can be
+inspected, saved and continued between batches (``checkpoints.py`` saves and restores it).
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from typing import Callable
 import numpy as np
 from tqdm import tqdm
 
+from .augment import AugmentSettings, augment_batch
 from .data import N_CLASSES, N_PIXELS, Dataset, scale_images
 from .errors import ConfigError, TrainingDiverged
 from .losses import get_loss
@@ -52,6 +53,13 @@ class TrainConfig:
     val_size: int = 5000
     patience: int = 5
     seed: int = 0
+    augment: str = "none"
+    aug_rotation: float = AugmentSettings.rotation
+    aug_scale: float = AugmentSettings.scale
+    aug_shear: float = AugmentSettings.shear
+    aug_translate: float = AugmentSettings.translate
+    elastic_alpha: float = AugmentSettings.alpha
+    elastic_sigma: float = AugmentSettings.sigma
 
     def __post_init__(self):
         self.hidden = tuple(int(h) for h in self.hidden)
@@ -67,6 +75,11 @@ class TrainConfig:
         bad = [name for name, ok in checks.items() if not ok]
         if bad:
             raise ConfigError(", ".join(f"{name}={getattr(self, name)!r} is out of range" for name in bad))
+        self.augment_settings()  # validates the augmentation fields
+
+    def augment_settings(self) -> AugmentSettings:
+        return AugmentSettings(self.augment, self.aug_rotation, self.aug_scale, self.aug_shear,
+                               self.aug_translate, self.elastic_alpha, self.elastic_sigma)
 
     @property
     def layer_sizes(self) -> list[int]:
@@ -100,8 +113,8 @@ class EpochRecord:
 def seeded_generators(seed: int) -> dict[str, np.random.Generator]:
     """Independent generators for the split, the initial weights and the shuffling, so changing
     one (say the validation size) does not change the others."""
-    split, init, shuffle = np.random.SeedSequence(seed).spawn(3)
-    return {name: np.random.default_rng(s) for name, s in (("split", split), ("init", init), ("shuffle", shuffle))}
+    names = ("split", "init", "shuffle", "augment")
+    return {name: np.random.default_rng(s) for name, s in zip(names, np.random.SeedSequence(seed).spawn(len(names)))}
 
 
 @dataclass
@@ -119,6 +132,8 @@ class Trainer:
     def __post_init__(self):
         generators = seeded_generators(self.config.seed)
         self.shuffle_rng = generators["shuffle"]
+        self.augment_rng = generators["augment"]
+        self.augmentation = self.config.augment_settings()
         if self.network is None:
             self.network = Network.create(self.config.layer_sizes, generators["init"],
                                           self.config.activation, self.config.init)
@@ -138,17 +153,33 @@ class Trainer:
         self.best_val_loss = math.inf
         self.best_epoch = 0
         self.best_parameters = {n: p.copy() for n, p in self.network.parameters().items()}
+        self.epoch_order: np.ndarray | None = None  # the current epoch's shuffled indices; None between epochs
+        self.epoch_position = 0  # examples of epoch_order already trained on
+        self.epoch_seconds = 0.0
+        self.stop_requested = False  # set (by a signal handler, say) to stop after the current batch
 
     @property
     def stopped_early(self) -> bool:
         return self.config.patience > 0 and self.epoch - self.best_epoch >= self.config.patience
 
+    @property
+    def finished(self) -> bool:
+        return self.epoch_order is None and (self.epoch >= self.config.epochs or self.stopped_early)
+
     def fit(self, on_epoch_end: Callable[["Trainer"], None] | None = None) -> list[EpochRecord]:
-        """Train until ``config.epochs`` or early stopping, then restore the best weights."""
-        while self.epoch < self.config.epochs and not self.stopped_early:
-            self.run_epoch()
-            if on_epoch_end:
-                on_epoch_end(self)
+        """Train until ``config.epochs`` or early stopping, then restore the best weights.
+
+        When ``stop_requested`` is set, returns after the current batch instead, leaving the run
+        ready to continue (``finished`` is False, the weights are the latest, not the best).
+        """
+        # Overflow on the way to divergence is caught by explicit checks of the loss and the
+        # weights (TrainingDiverged), with a message that says what to do, not NumPy warnings.
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            while not self.finished:
+                if self.stop_requested or self.run_epoch() is None:
+                    return self.history
+                if on_epoch_end:
+                    on_epoch_end(self)
         if self.stopped_early:
             self.log(f"early stopping: no better validation loss for {self.config.patience} epochs")
         if self.best_epoch != self.epoch:
@@ -156,26 +187,40 @@ class Trainer:
             self.network.load_parameters(self.best_parameters)
         return self.history
 
-    def run_epoch(self) -> EpochRecord:
-        """One pass over the shuffled training set, then validation and bookkeeping."""
-        self.epoch += 1
+    def run_epoch(self) -> EpochRecord | None:
+        """One pass over the shuffled training set, then validation and bookkeeping.
+
+        Continues the current epoch if one was stopped in the middle; returns ``None`` if
+        ``stop_requested`` stops it (again) before its last batch.
+        """
+        if self.epoch_order is None:
+            self.epoch += 1
+            self.epoch_order = self.shuffle_rng.permutation(len(self.train_set))
+            self.epoch_position, self.epoch_seconds = 0, 0.0
         started = time.perf_counter()
-        order = self.shuffle_rng.permutation(len(self.train_set))
-        batch_starts = range(0, len(order), self.config.batch_size)
-        progress = tqdm(batch_starts, desc=f"epoch {self.epoch}", leave=False, unit="batch",
-                        disable=not sys.stderr.isatty())
-        # Overflow on the way to a NaN is expected when training diverges; train_step reports it.
-        with np.errstate(over="ignore", invalid="ignore"):
+        batch_size, n = self.config.batch_size, len(self.epoch_order)
+        with tqdm(range(self.epoch_position, n, batch_size), desc=f"epoch {self.epoch}", leave=False,
+                  unit="batch", disable=not sys.stderr.isatty()) as progress:
             for start in progress:
-                self.train_step(order[start : start + self.config.batch_size])
-        seconds = time.perf_counter() - started
-        record = self.record_epoch(seconds)
+                if self.stop_requested:
+                    break
+                self.train_step(self.epoch_order[start : start + batch_size])
+                self.epoch_position = min(start + batch_size, n)
+        self.epoch_seconds += time.perf_counter() - started
+        if self.epoch_position < n:
+            return None
+        self.epoch_order, self.epoch_position = None, 0
+        record = self.record_epoch(self.epoch_seconds)
         self.log(record.describe(self.config.epochs))
         return record
 
     def train_step(self, indices: np.ndarray) -> float:
         """Forward, loss, backward, update on the examples ``indices`` of the training set."""
-        X = scale_images(self.train_set.images[indices])
+        images = self.train_set.images[indices]
+        if self.augmentation.kind == "none":
+            X = scale_images(images)
+        else:
+            X = augment_batch(images, self.augment_rng, self.augmentation)
         logits = self.network.forward(X)
         loss = self.loss.forward(logits, self.train_set.labels[indices])
         if not math.isfinite(loss):
@@ -188,12 +233,20 @@ class Trainer:
         self.optimizer.step(self.network.gradients(), self.schedule.lr_at(self.optimizer.step_count))
         return loss
 
+    def check_weights_finite(self) -> None:
+        """Raise ``TrainingDiverged`` if any weight is NaN or infinite (then nothing is saved)."""
+        bad = [name for name, param in self.network.parameters().items() if not np.isfinite(param).all()]
+        if bad:
+            raise TrainingDiverged(f"the weights {', '.join(bad)} became NaN or infinite at epoch {self.epoch}, "
+                                   f"step {self.optimizer.step_count}; try a lower learning rate than {self.config.lr:g}")
+
     def record_epoch(self, seconds: float) -> EpochRecord:
         train_metrics = evaluate(self.network, self.train_sample, self.config.loss)
         val_metrics = evaluate(self.network, self.val_set, self.config.loss)
         if not math.isfinite(val_metrics.loss):
             raise TrainingDiverged(f"the validation loss became {val_metrics.loss} at epoch {self.epoch}; "
                                    f"try a lower learning rate than {self.config.lr:g}")
+        self.check_weights_finite()
         record = EpochRecord(
             epoch=self.epoch,
             lr=self.schedule.lr_at(max(0, self.optimizer.step_count - 1)),
