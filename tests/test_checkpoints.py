@@ -39,8 +39,10 @@ def tiny_data(mnist_train):
 
 
 def tiny_config(optimizer: str) -> TrainConfig:
-    """SGD-momentum plain, Adam with affine augmentation (so its random stream is resumed too)."""
-    extra = {"lr": 0.1, "momentum": 0.9, "nesterov": False} if optimizer == "sgd" else {"lr": 0.003, "augment": "affine"}
+    """SGD-momentum with dropout, Adam with affine augmentation, so the generators of the dropout
+    masks and of the distortions must be resumed exactly too."""
+    extra = ({"lr": 0.1, "momentum": 0.9, "nesterov": False, "dropout": 0.2} if optimizer == "sgd"
+             else {"lr": 0.003, "augment": "affine"})
     return TrainConfig(hidden=(8,), epochs=4, batch_size=100, val_size=500, patience=0, seed=3,
                        optimizer=optimizer, weight_decay=1e-4, **extra)
 
@@ -148,7 +150,7 @@ def test_checkpoint_contents(tiny_data, tmp_path):
     assert np.array_equal(checkpoint.epoch_order, trainer.epoch_order)
     assert sorted(checkpoint.optimizer_state) == ["m.dense0.W", "m.dense0.b", "m.dense1.W", "m.dense1.b", "step_count",
                                                   "v.dense0.W", "v.dense0.b", "v.dense1.W", "v.dense1.b"]
-    assert checkpoint.info["shuffle_rng"] == trainer.shuffle_rng.bit_generator.state
+    assert checkpoint.info["generators"]["shuffle"] == trainer.generators["shuffle"].bit_generator.state
     assert [record["epoch"] for record in checkpoint.info["history"]] == [1]
     assert checkpoint.info["best_epoch"] == 1 and checkpoint.info["best_val_loss"] == trainer.best_val_loss
     for name, param in trainer.network.parameters().items():

@@ -94,3 +94,13 @@ def test_default_configuration_reaches_98_percent_on_the_mnist_test_set(mnist_tr
     trainer = Trainer(config, train, val, log=lambda line: None)
     trainer.fit()
     assert evaluate(trainer.network, mnist_test).accuracy >= 0.980
+
+
+def test_dropout_training_learns_and_is_deterministic(mnist_train, mnist_test):
+    config = TrainConfig(hidden=(128,), epochs=3, dropout=0.3, patience=0)
+    first = quiet_trainer(config, mnist_train, 6000)
+    first.fit()
+    second = quiet_trainer(config, mnist_train, 6000)
+    second.fit()
+    np.testing.assert_array_equal(first.network.parameters()["dense0.W"], second.network.parameters()["dense0.W"])
+    assert evaluate(first.network, mnist_test).accuracy >= 0.92

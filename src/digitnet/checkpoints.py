@@ -34,7 +34,7 @@ from .errors import CheckpointError, ConfigError
 from .network import Network
 from .optimizers import make_optimizer
 from .persistence import architecture_metadata, build_network, pack, read_file, unpack
-from .training import EpochRecord, TrainConfig, Trainer
+from .training import RUN_GENERATORS, EpochRecord, TrainConfig, Trainer
 
 KEEP = 2
 FILE_NAME = "epoch{epoch:04d}-step{step:09d}.safetensors"
@@ -56,7 +56,7 @@ class Checkpoint:
     optimizer_state: dict[str, np.ndarray]
     best_parameters: dict[str, np.ndarray]
     epoch_order: np.ndarray | None
-    info: dict  # the metadata: epoch, epoch_position, shuffle_rng, history, ...
+    info: dict  # the metadata: epoch, epoch_position, generators, history, ...
 
     @property
     def epoch(self) -> int:
@@ -100,8 +100,7 @@ def checkpoint_to_bytes(trainer: Trainer, data_checksums: dict[str, str]) -> byt
         "epoch_position": trainer.epoch_position,
         "epoch_seconds": trainer.epoch_seconds,
         "step": trainer.optimizer.step_count,
-        "shuffle_rng": trainer.shuffle_rng.bit_generator.state,
-        "augment_rng": trainer.augment_rng.bit_generator.state,
+        "generators": {name: rng.bit_generator.state for name, rng in trainer.generators.items()},
         "best_epoch": trainer.best_epoch,
         # JSON has no infinity; before the first validation there is no best loss yet
         "best_val_loss": trainer.best_val_loss if math.isfinite(trainer.best_val_loss) else None,
@@ -241,8 +240,10 @@ def check_bookkeeping(info: dict, config: TrainConfig, step_count: int, epoch_or
         number(info["epoch_seconds"], "epoch_seconds")
         if info["best_val_loss"] is not None:
             number(info["best_val_loss"], "best_val_loss")
-        for key in ("shuffle_rng", "augment_rng"):
-            np.random.PCG64().state = info[key]  # raises if the state is not a valid PCG64 state
+        if set(info["generators"]) != set(RUN_GENERATORS):
+            raise ValueError(f"generators {sorted(info['generators'])}, expected {sorted(RUN_GENERATORS)}")
+        for state in info["generators"].values():
+            np.random.PCG64().state = state  # raises if the state is not a valid PCG64 state
     except (KeyError, TypeError, ValueError, OverflowError) as error:
         raise CheckpointError(f"{path}: training bookkeeping is missing or invalid ({error!r})") from None
     problems = []
@@ -306,8 +307,8 @@ def restore(trainer: Trainer, checkpoint: Checkpoint) -> None:
     trainer.optimizer.load_state(checkpoint.optimizer_state)
     for name, array in trainer.best_parameters.items():
         array[...] = checkpoint.best_parameters[name]
-    trainer.shuffle_rng.bit_generator.state = info["shuffle_rng"]
-    trainer.augment_rng.bit_generator.state = info["augment_rng"]
+    for name, rng in trainer.generators.items():
+        rng.bit_generator.state = info["generators"][name]
     trainer.epoch = info["epoch"]
     trainer.epoch_order = None if checkpoint.epoch_order is None else checkpoint.epoch_order.copy()
     trainer.epoch_position = info["epoch_position"]

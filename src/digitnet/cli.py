@@ -81,6 +81,8 @@ def add_train_parser(commands) -> None:
     train.add_argument("--nesterov", action=argparse.BooleanOptionalAction, default=defaults.nesterov,
                        help="Nesterov momentum (SGD)")
     train.add_argument("--weight-decay", type=float, default=defaults.weight_decay, help="L2 penalty on weights")
+    train.add_argument("--dropout", type=float, default=defaults.dropout,
+                       help="dropout rate after each hidden layer, while training (0: off)")
     train.add_argument("--schedule", choices=SCHEDULES, default=defaults.schedule)
     train.add_argument("--warmup-epochs", type=float, default=defaults.warmup_epochs, help="cosine warm-up length")
     train.add_argument("--step-epochs", type=int, default=defaults.step_epochs, help="step schedule: decay every N epochs")

@@ -11,13 +11,18 @@ import numpy as np
 from .errors import ConfigError
 from .functional import softmax
 from .initializers import get_initializer
-from .layers import Activation, Dense
+from .layers import Activation, Dense, Dropout
 
 
 class Network:
-    """A stack ``Dense, Activation, Dense, ..., Dense``: forward, backward, predict, parameters."""
+    """A stack ``Dense, Activation, Dense, ..., Dense``: forward, backward, predict, parameters.
 
-    def __init__(self, dense_layers: list[Dense], activation: str = "relu"):
+    With ``dropout > 0`` (and a generator for its masks), a ``Dropout`` layer follows every
+    hidden activation; it acts only in ``forward(X, training=True)``.
+    """
+
+    def __init__(self, dense_layers: list[Dense], activation: str = "relu", dropout: float = 0.0,
+                 dropout_rng: np.random.Generator | None = None):
         if not dense_layers:
             raise ConfigError("a network needs at least one dense layer")
         for previous, following in zip(dense_layers, dense_layers[1:]):
@@ -25,13 +30,17 @@ class Network:
                 raise ConfigError(
                     f"layer sizes do not chain: {previous.n_out} outputs feed {following.n_in} inputs"
                 )
+        if dropout and dropout_rng is None:
+            raise ConfigError("dropout needs a random generator for its masks")
         self.activation = activation
         self.dense_layers = dense_layers
-        self.layers: list[Dense | Activation] = []
+        self.layers: list[Dense | Activation | Dropout] = []
         for index, dense in enumerate(dense_layers):
             self.layers.append(dense)
             if index < len(dense_layers) - 1:
                 self.layers.append(Activation(activation))
+                if dropout:
+                    self.layers.append(Dropout(dropout, dropout_rng))
 
     @classmethod
     def create(
@@ -41,6 +50,8 @@ class Network:
         activation: str = "relu",
         init: str = "auto",
         dtype=np.float32,
+        dropout: float = 0.0,
+        dropout_rng: np.random.Generator | None = None,
     ) -> "Network":
         """A freshly initialised network; ``layer_sizes`` is ``[n_inputs, *hidden, n_classes]``."""
         if len(layer_sizes) < 2 or any(int(size) < 1 for size in layer_sizes):
@@ -51,7 +62,7 @@ class Network:
             Dense(initializer(rng, n_in, n_out).astype(dtype), np.zeros(n_out, dtype=dtype))
             for n_in, n_out in zip(layer_sizes, layer_sizes[1:])
         ]
-        return cls(dense_layers, activation)
+        return cls(dense_layers, activation, dropout, dropout_rng)
 
     @property
     def layer_sizes(self) -> list[int]:
@@ -77,11 +88,15 @@ class Network:
             for name, array in dense.gradients().items()
         }
 
-    def forward(self, X: np.ndarray) -> np.ndarray:
-        """``X`` ``(n, 784)`` in [0, 1] -> logits ``(n, 10)``, caching what backward needs."""
+    def forward(self, X: np.ndarray, training: bool = False) -> np.ndarray:
+        """``X`` ``(n, 784)`` in [0, 1] -> logits ``(n, 10)``, caching what backward needs.
+
+        Dropout layers are skipped unless ``training``: evaluation sees the whole network.
+        """
         out = X
         for layer in self.layers:
-            out = layer.forward(out)
+            if training or not isinstance(layer, Dropout):
+                out = layer.forward(out)
         return out
 
     def backward(self, dlogits: np.ndarray) -> None:
@@ -104,7 +119,7 @@ class Network:
         return self.predict_proba(X, batch_size).argmax(axis=1)
 
     def copy(self, dtype=None) -> "Network":
-        """A deep copy, optionally cast (``dtype=np.float64`` for gradient checking)."""
+        """A deep copy without dropout, optionally cast (``dtype=np.float64`` for gradient checking)."""
         dtype = dtype or self.dtype
         return Network(
             [Dense(d.W.astype(dtype, copy=True), d.b.astype(dtype, copy=True)) for d in self.dense_layers],

@@ -26,6 +26,7 @@ from .network import Network
 from .optimizers import make_optimizer
 from .schedules import Schedule
 
+RUN_GENERATORS = ("shuffle", "augment", "dropout")  # drawn from during training, saved in checkpoints
 TRAIN_METRICS_SAMPLE = 10_000  # training-set images scored after each epoch, for the curves
 
 
@@ -53,6 +54,7 @@ class TrainConfig:
     val_size: int = 5000
     patience: int = 5
     seed: int = 0
+    dropout: float = 0.0
     augment: str = "none"
     aug_rotation: float = AugmentSettings.rotation
     aug_scale: float = AugmentSettings.scale
@@ -71,6 +73,7 @@ class TrainConfig:
             "hidden": all(h >= 1 for h in self.hidden),
             "warmup_epochs": self.warmup_epochs >= 0,
             "lr": self.lr > 0 and math.isfinite(self.lr),
+            "dropout": 0 <= self.dropout < 1,
         }
         bad = [name for name, ok in checks.items() if not ok]
         if bad:
@@ -111,9 +114,10 @@ class EpochRecord:
 
 
 def seeded_generators(seed: int) -> dict[str, np.random.Generator]:
-    """Independent generators for the split, the initial weights and the shuffling, so changing
-    one (say the validation size) does not change the others."""
-    names = ("split", "init", "shuffle", "augment")
+    """Independent generators for the split, the initial weights, the shuffling, the augmentation
+    and the dropout masks, so changing one (say the validation size) does not change the others.
+    (Child ``i`` of a ``SeedSequence`` does not depend on how many are spawned.)"""
+    names = ("split", "init", "shuffle", "augment", "dropout")
     return {name: np.random.default_rng(s) for name, s in zip(names, np.random.SeedSequence(seed).spawn(len(names)))}
 
 
@@ -131,12 +135,13 @@ class Trainer:
 
     def __post_init__(self):
         generators = seeded_generators(self.config.seed)
-        self.shuffle_rng = generators["shuffle"]
-        self.augment_rng = generators["augment"]
+        # the generators a run draws from as it goes; a checkpoint saves their states
+        self.generators = {name: generators[name] for name in RUN_GENERATORS}
         self.augmentation = self.config.augment_settings()
         if self.network is None:
             self.network = Network.create(self.config.layer_sizes, generators["init"],
-                                          self.config.activation, self.config.init)
+                                          self.config.activation, self.config.init,
+                                          dropout=self.config.dropout, dropout_rng=generators["dropout"])
         self.loss = get_loss(self.config.loss)
         self.optimizer = make_optimizer(
             self.config.optimizer, self.network.parameters(), momentum=self.config.momentum,
@@ -195,7 +200,7 @@ class Trainer:
         """
         if self.epoch_order is None:
             self.epoch += 1
-            self.epoch_order = self.shuffle_rng.permutation(len(self.train_set))
+            self.epoch_order = self.generators["shuffle"].permutation(len(self.train_set))
             self.epoch_position, self.epoch_seconds = 0, 0.0
         started = time.perf_counter()
         batch_size, n = self.config.batch_size, len(self.epoch_order)
@@ -220,8 +225,8 @@ class Trainer:
         if self.augmentation.kind == "none":
             X = scale_images(images)
         else:
-            X = augment_batch(images, self.augment_rng, self.augmentation)
-        logits = self.network.forward(X)
+            X = augment_batch(images, self.generators["augment"], self.augmentation)
+        logits = self.network.forward(X, training=True)
         loss = self.loss.forward(logits, self.train_set.labels[indices])
         if not math.isfinite(loss):
             raise TrainingDiverged(
