@@ -128,3 +128,11 @@ def test_train_refuses_a_plots_folder_that_is_a_file_before_training(tmp_path, c
     blocker.write_text("")
     assert main(["train", "--data", str(tmp_path / "nowhere"), "--plots", str(blocker)]) == 1
     assert capsys.readouterr().err == f"digitnet: error: {blocker}: cannot write figures there, it is a file\n"
+
+
+def test_augment_preview_draws_one_digit_under_distortions(tmp_path, capsys):
+    path = tmp_path / "augmentations.png"
+    assert main(["augment-preview", "-o", str(path), "--index", "5", "--count", "4"]) == 0
+    assert capsys.readouterr().out.strip() == (
+        f"wrote {path}: training image 5 (digit 2) under 4 random affine and elastic distortions")
+    assert_png_figure(path, "augmentations")

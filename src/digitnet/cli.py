@@ -53,6 +53,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_download_parser(commands)
     add_report_parser(commands)
     add_serve_parser(commands)
+    add_augment_preview_parser(commands)
     return parser
 
 
@@ -154,6 +155,33 @@ def add_report_parser(commands) -> None:
     report.add_argument("--history-json", metavar="PATH",
                         help="history from 'digitnet train --history-json' (default: the one saved in the model)")
     report.set_defaults(run=run_report)
+
+
+def add_augment_preview_parser(commands) -> None:
+    preview = commands.add_parser("augment-preview", help="a PNG of one training digit under random augmentations")
+    preview.add_argument("-o", "--output", default="augmentations.png", help="the PNG file to write")
+    add_data_argument(preview)
+    preview.add_argument("--index", type=int, default=0, help="which training image")
+    preview.add_argument("--count", type=int, default=7, help="variants per augmentation kind")
+    preview.add_argument("--seed", type=int, default=0)
+    preview.set_defaults(run=run_augment_preview)
+
+
+def run_augment_preview(args) -> int:
+    from .augment import AugmentSettings, augment_batch
+
+    plots = import_plots()
+    train = load_training_data(args.data).train
+    if not 0 <= args.index < len(train) or args.count < 1:
+        raise ConfigError(f"--index must be in 0..{len(train) - 1} and --count at least 1")
+    rng = np.random.default_rng(args.seed)
+    images = np.repeat(train.images[args.index : args.index + 1], args.count, axis=0)
+    variants = {kind: augment_batch(images, rng, AugmentSettings(kind)) for kind in ("affine", "elastic")}
+    figure = plots.plot_augmentations(scale_images(train.images[args.index]), variants)
+    plots.save_figure(figure, args.output)
+    print(f"wrote {args.output}: training image {args.index} (digit {train.labels[args.index]}) "
+          f"under {args.count} random affine and elastic distortions")
+    return 0
 
 
 def import_plots():

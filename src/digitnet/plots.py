@@ -34,6 +34,7 @@ FIGURE_SIZES = {  # inches (width, height)
     "misclassified": (9, 5),
     "first-layer-weights": (8, 8),
     "probabilities": (9, 6),
+    "augmentations": (9, 3.6),
 }
 HISTORY_FIELDS = ("epoch", "train_loss", "val_loss", "train_accuracy", "val_accuracy")
 
@@ -170,6 +171,20 @@ def examples_worth_showing(probabilities: np.ndarray, count: int = 3) -> np.ndar
     softmax look like."""
     least_sure = np.argsort(probabilities.max(axis=1), kind="stable")[:count]
     return np.concatenate([np.arange(min(count, len(probabilities))), least_sure])
+
+
+def plot_augmentations(original: np.ndarray, variants: dict[str, np.ndarray]) -> Figure:
+    """One digit ``original`` ``(784,)`` in [0, 1], then a row per augmentation kind of its random
+    variants ``(k, 784)``: what the network is trained on when ``--augment`` is on."""
+    figure = new_figure("augmentations")
+    columns = 1 + max(len(v) for v in variants.values())
+    images, titles = [], []
+    for kind, row in variants.items():
+        images += [original, *row, *[np.zeros(784)] * (columns - 1 - len(row))]
+        titles += ["original", *[kind] * len(row), *[""] * (columns - 1 - len(row))]
+    digit_grid(figure, np.array(images), titles, columns)
+    figure.suptitle("One training digit under random augmentations")
+    return figure
 
 
 # ----------------------------------------------------------------------------- files
