@@ -188,3 +188,20 @@ def test_bad_option_value_is_a_one_line_error(capsys, tmp_path):
 def test_python_dash_m_and_version():
     result = subprocess.run([sys.executable, "-m", "digitnet", "--version"], capture_output=True, text=True)
     assert result.returncode == 0 and result.stdout.startswith("digitnet ")
+
+
+def test_a_preset_sets_the_defaults_and_explicit_options_still_win(tmp_path, capsys):
+    out_path = tmp_path / "m.safetensors"
+    code, out, err = run(capsys, "train", "--preset", "record", "--hidden", "16", "--epochs", "1",
+                         "--val-size", "55000", "--out", out_path)
+    assert code == 0, err
+    config = load_model(out_path).metadata["config"]
+    assert config["augment"] == "affine"  # from the preset
+    assert config["hidden"] == [16] and config["epochs"] == 1  # given explicitly
+
+
+def test_unknown_preset_lists_the_choices(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["train", "--preset", "fastest"])
+    assert exit_info.value.code == 2
+    assert "invalid choice: 'fastest' (choose from 'record')" in capsys.readouterr().err

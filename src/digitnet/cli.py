@@ -42,11 +42,13 @@ def layer_list(text: str) -> tuple[int, ...]:
     return sizes
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(preset: str | None = None) -> argparse.ArgumentParser:
+    """The whole command line; with ``preset``, ``train``'s defaults are that preset's values
+    (options given explicitly still win)."""
     parser = argparse.ArgumentParser(prog="digitnet", description="A from-scratch NumPy network that reads handwritten digits.")
     parser.add_argument("--version", action="version", version=f"digitnet {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    add_train_parser(commands)
+    add_train_parser(commands, preset)
     add_evaluate_parser(commands)
     add_predict_parser(commands)
     add_gradcheck_parser(commands)
@@ -62,21 +64,23 @@ def add_data_argument(parser: argparse.ArgumentParser) -> None:
                         help="MNIST folder or Kaggle CSV (default: $DIGITNET_DATA, then the user cache, then download)")
 
 
-def add_train_parser(commands) -> None:
-    from .training import TrainConfig
+def add_train_parser(commands, preset: str | None = None) -> None:
+    from .training import PRESETS, TrainConfig
 
-    defaults = TrainConfig()
+    defaults = TrainConfig(**PRESETS[preset]) if preset else TrainConfig()
     train = commands.add_parser("train", help="train a network on MNIST and save it",
                                 formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     add_data_argument(train)
-    train.add_argument("--hidden", type=layer_list, default=defaults.hidden, metavar="N[,N...]",
+    train.add_argument("--preset", choices=list(PRESETS), default=preset,
+                       help="start from a named configuration (see README); other options override it")
+    train.add_argument("--hidden", type=layer_list, default=",".join(map(str, defaults.hidden)), metavar="N[,N...]",
                        help="hidden layer sizes: 256 for 784-256-10, 512,256 for two hidden layers")
-    train.add_argument("--activation", choices=list(ACTIVATIONS), default=defaults.activation)
+    train.add_argument("--activation", choices=list(ACTIVATIONS), default=defaults.activation, help="hidden activation")
     train.add_argument("--init", default=defaults.init, help=f"weight initialisation: {', '.join(INIT_NAMES)}")
-    train.add_argument("--loss", choices=list(LOSSES), default=defaults.loss)
-    train.add_argument("--epochs", type=int, default=defaults.epochs)
-    train.add_argument("--batch-size", type=int, default=defaults.batch_size)
-    train.add_argument("--optimizer", choices=list(OPTIMIZERS), default=defaults.optimizer)
+    train.add_argument("--loss", choices=list(LOSSES), default=defaults.loss, help="loss on the softmax output")
+    train.add_argument("--epochs", type=int, default=defaults.epochs, help="passes over the training set")
+    train.add_argument("--batch-size", type=int, default=defaults.batch_size, help="examples per update")
+    train.add_argument("--optimizer", choices=list(OPTIMIZERS), default=defaults.optimizer, help="update rule")
     train.add_argument("--lr", type=float, default=defaults.lr, help="peak learning rate")
     train.add_argument("--momentum", type=float, default=defaults.momentum, help="SGD momentum")
     train.add_argument("--nesterov", action=argparse.BooleanOptionalAction, default=defaults.nesterov,
@@ -84,7 +88,7 @@ def add_train_parser(commands) -> None:
     train.add_argument("--weight-decay", type=float, default=defaults.weight_decay, help="L2 penalty on weights")
     train.add_argument("--dropout", type=float, default=defaults.dropout,
                        help="dropout rate after each hidden layer, while training (0: off)")
-    train.add_argument("--schedule", choices=SCHEDULES, default=defaults.schedule)
+    train.add_argument("--schedule", choices=SCHEDULES, default=defaults.schedule, help="learning-rate schedule")
     train.add_argument("--warmup-epochs", type=float, default=defaults.warmup_epochs, help="cosine warm-up length")
     train.add_argument("--step-epochs", type=int, default=defaults.step_epochs, help="step schedule: decay every N epochs")
     train.add_argument("--gamma", type=float, default=defaults.gamma, help="step schedule: decay factor")
@@ -94,7 +98,7 @@ def add_train_parser(commands) -> None:
     train.add_argument("--seed", type=int, default=defaults.seed,
                        help="seeds the split, the initial weights, the shuffling and the augmentation")
     augment = train.add_argument_group("augmentation (new random distortions of every batch)")
-    augment.add_argument("--augment", choices=AUGMENTATIONS, default=defaults.augment)
+    augment.add_argument("--augment", choices=AUGMENTATIONS, default=defaults.augment, help="distortion family")
     augment.add_argument("--aug-rotation", type=float, default=defaults.aug_rotation, help="affine: max degrees")
     augment.add_argument("--aug-scale", type=float, default=defaults.aug_scale, help="affine: max relative scaling")
     augment.add_argument("--aug-shear", type=float, default=defaults.aug_shear, help="affine: max shear degrees")
@@ -413,9 +417,21 @@ def run_serve(args) -> int:
     return 0
 
 
+def requested_preset(argv: list[str]) -> str | None:
+    """The ``--preset`` named in ``argv``, looked at before the real parse so that the preset's
+    values become ``train``'s defaults (and show in ``--help``). An unknown name is left for the
+    real parser to reject with the list of choices."""
+    from .training import PRESETS
+
+    peek = argparse.ArgumentParser(add_help=False)
+    peek.add_argument("--preset")
+    preset = peek.parse_known_args(argv)[0].preset
+    return preset if preset in PRESETS else None
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
-    args = build_parser().parse_args(argv)
+    args = build_parser(requested_preset(argv)).parse_args(argv)
     args.argv = argv  # to print the command that resumes an interrupted run
     try:
         return args.run(args)

@@ -92,6 +92,13 @@ class TrainConfig:
         return {**asdict(self), "hidden": list(self.hidden)}
 
 
+# Named configurations (``digitnet train --preset NAME``); measured in the README.
+PRESETS: dict[str, dict] = {
+    # Simard et al. (2003)'s one-hidden-layer network, 800 units, trained on affine distortions
+    "record": {"hidden": (800,), "epochs": 40, "augment": "affine"},
+}
+
+
 @dataclass
 class EpochRecord:
     """One line of the history. Train metrics are measured after the epoch, on a fixed sample
