@@ -198,3 +198,14 @@ def test_dropout_needs_a_generator_and_a_valid_rate():
         Network.create([4, 3, 2], np.random.default_rng(0), dropout=0.5)
     with pytest.raises(ConfigError, match=r"dropout rate must be in \[0, 1\), got 1.0"):
         Network.create([4, 3, 2], np.random.default_rng(0), dropout=1.0, dropout_rng=np.random.default_rng(0))
+
+
+def test_infer_matches_forward_and_leaves_the_layer_caches_alone():
+    network = Network.create([784, 32, 16, 10], np.random.default_rng(0))
+    X = np.random.default_rng(1).uniform(0, 1, size=(5, 784)).astype(np.float32)
+    logits = network.forward(X)
+    cached = network.dense_layers[0]._X
+    hidden, inferred = network.infer(X)
+    np.testing.assert_array_equal(inferred, logits)
+    assert [h.shape for h in hidden] == [(5, 32), (5, 16)]
+    assert network.dense_layers[0]._X is cached

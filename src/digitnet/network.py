@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from .errors import ConfigError
-from .functional import softmax
+from .functional import ACTIVATIONS, softmax
 from .initializers import get_initializer
 from .layers import Activation, Dense, Dropout
 
@@ -109,9 +109,23 @@ class Network:
         for position in range(len(self.layers) - 1, -1, -1):
             grad = self.layers[position].backward(grad, need_dX=position > 0)
 
+    def infer(self, X: np.ndarray) -> tuple[list[np.ndarray], np.ndarray]:
+        """``X`` ``(n, 784)`` -> (each hidden layer's activations, logits ``(n, 10)``).
+
+        The same arithmetic as ``forward`` without dropout (notes eq. (1)-(2)), but it caches
+        nothing in the layers, so several threads may call it at once (the web demo does).
+        """
+        activation = ACTIVATIONS[self.activation].forward
+        hidden, out = [], X
+        for dense in self.dense_layers[:-1]:
+            out = activation(out @ dense.W + dense.b)
+            hidden.append(out)
+        output = self.dense_layers[-1]
+        return hidden, out @ output.W + output.b
+
     def predict_proba(self, X: np.ndarray, batch_size: int = 2048) -> np.ndarray:
-        """Class probabilities ``(n, 10)``, computed in batches to bound memory."""
-        batches = [softmax(self.forward(X[start : start + batch_size])) for start in range(0, len(X), batch_size)]
+        """Class probabilities ``(n, 10)``, computed in batches to bound memory (thread-safe)."""
+        batches = [softmax(self.infer(X[start : start + batch_size])[1]) for start in range(0, len(X), batch_size)]
         return np.concatenate(batches) if batches else np.empty((0, self.layer_sizes[-1]), self.dtype)
 
     def predict(self, X: np.ndarray, batch_size: int = 2048) -> np.ndarray:

@@ -13,7 +13,7 @@ import json
 
 import numpy as np
 
-from ..functional import ACTIVATIONS, softmax
+from ..functional import softmax
 from ..network import Network
 from ..persistence import LoadedModel
 from ..preprocess import IMAGE_SIZE, mnist_preprocess
@@ -127,19 +127,12 @@ def pixel_values(pixels: list, scale: int) -> np.ndarray:
 def forward_with_hidden(network: Network, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """One input ``(784,)`` -> (first hidden layer's activations ``(H,)``, probabilities ``(10,)``).
 
-    The same arithmetic as ``Network.forward`` (notes eq. (1), (2), (3)), but pure: the layers
-    cache their inputs for backprop, and requests served in parallel threads would overwrite
-    each other's caches. A network with no hidden layer gives an empty activation array.
+    ``Network.infer`` caches nothing in the layers, so requests served in parallel threads
+    cannot overwrite each other's results. A network with no hidden layer gives an empty array.
     """
-    activation = ACTIVATIONS[network.activation].forward
-    a = x.reshape(1, -1).astype(network.dtype)
-    hidden = np.empty(0, dtype=network.dtype)
-    for index, dense in enumerate(network.dense_layers[:-1]):
-        a = activation(a @ dense.W + dense.b)
-        if index == 0:
-            hidden = a[0]
-    output = network.dense_layers[-1]
-    return hidden, softmax(a @ output.W + output.b)[0]
+    hidden, logits = network.infer(x.reshape(1, -1).astype(network.dtype))
+    first = hidden[0][0] if hidden else np.empty(0, dtype=network.dtype)
+    return first, softmax(logits)[0]
 
 
 class Predictor:
