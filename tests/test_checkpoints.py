@@ -245,7 +245,7 @@ def test_cli_divergence_keeps_last_good_checkpoint(tmp_path, mnist_dir, capsys):
     assert main([*TRAIN, "--epochs", "3", "--lr", "1e30", "--schedule", "constant", "--data", str(mnist_dir),
                  "--resume", str(folder), "--out", str(tmp_path / "m2.safetensors")]) == 1
     err = capsys.readouterr().err
-    assert "warning: resuming with lr 0.1 -> 1e+30: the result will differ from an uninterrupted run" in err
+    assert f"warning: resuming with lr {TrainConfig().lr} -> 1e+30: the result will differ from an uninterrupted run" in err
     assert "digitnet: error: the training loss became nan at epoch 2" in err or \
         "digitnet: error: the training loss became inf at epoch 2" in err
     assert err.rstrip().endswith(f"The last good checkpoint is {good}: continue from it with --resume {folder} "

@@ -34,14 +34,15 @@ TRAIN_METRICS_SAMPLE = 10_000  # training-set images scored after each epoch, fo
 class TrainConfig:
     """Everything that decides a training run's result. The defaults are the README's main
     command: 784-256-10 ReLU, SGD with Nesterov momentum and a little L2, a cosine schedule
-    over 12 epochs (measured in the README)."""
+    from 0.2 over 6 epochs: the quickest of the recipes measured to pass 98% on every seed
+    tried (README, Results)."""
 
     hidden: tuple[int, ...] = (256,)
     activation: str = "relu"
     init: str = "auto"
     loss: str = "cross-entropy"
     optimizer: str = "sgd"
-    lr: float = 0.1
+    lr: float = 0.2
     momentum: float = 0.9
     nesterov: bool = True
     weight_decay: float = 1e-4
@@ -49,7 +50,7 @@ class TrainConfig:
     warmup_epochs: float = 0.0
     step_epochs: int = 5
     gamma: float = 0.1
-    epochs: int = 12
+    epochs: int = 6
     batch_size: int = 128
     val_size: int = 5000
     patience: int = 5
@@ -94,8 +95,8 @@ class TrainConfig:
 
 # Named configurations (``digitnet train --preset NAME``); measured in the README.
 PRESETS: dict[str, dict] = {
-    # Simard et al. (2003)'s one-hidden-layer network, 800 units, trained on affine distortions
-    "record": {"hidden": (800,), "epochs": 40, "augment": "affine"},
+    # Simard et al. (2003)'s one-hidden-layer network, 800 units, trained on elastic distortions
+    "record": {"hidden": (800,), "epochs": 40, "lr": 0.1, "augment": "elastic"},
 }
 
 
