@@ -246,12 +246,12 @@ def parse_csv_rows(stream, path: Path, n_columns: int) -> np.ndarray:
     Python to say which line and value are wrong.
     """
     text = stream.read()
+    if not text.strip():
+        raise DataError(f"{path}: no data rows after the header")
     try:
         values = np.loadtxt(io.StringIO(text), delimiter=",", dtype=np.int64, ndmin=2)
     except ValueError:
         raise DataError(f"{path}: {find_bad_row(text, n_columns)}") from None
-    if values.shape[0] == 0:
-        raise DataError(f"{path}: no data rows after the header")
     if values.shape[1] != n_columns:
         raise DataError(f"{path}: rows have {values.shape[1]} columns, expected {n_columns}")
     out_of_range = (values < 0) | (values > 255)

@@ -97,8 +97,8 @@ def fetch_verified(url: str, spec: MnistFile, folder: Path, timeout: float, prog
                 while chunk := response.read(CHUNK_BYTES):
                     out.write(chunk)
                     bar.update(len(chunk))
-            if total is not None and out.tell() != total:
-                raise DataError(f"download truncated: {out.tell()} of {total} bytes")
+            if total is not None and out.tell() != total:  # the connection dropped: worth retrying
+                raise http.client.IncompleteRead(b"", total - out.tell())
         verify_download(Path(temporary), spec)
         os.replace(temporary, target)
         return target
