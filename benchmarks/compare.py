@@ -64,7 +64,7 @@ def run_digitnet(spec: dict, train, test) -> tuple[list[float], list[float]]:
 def run_pytorch(spec: dict, train, test) -> tuple[list[float], list[float]]:
     import torch
 
-    torch.set_num_threads(THREADS)
+    torch.set_num_threads(spec["threads"])
     torch.manual_seed(spec["seed"])
     generator = torch.Generator().manual_seed(spec["seed"])
     # preloaded float32 tensors and index slicing: the fast idiom, no DataLoader
@@ -140,17 +140,17 @@ def worker(spec: dict) -> dict:
             "blas": blas_description() if spec["contender"] == "digitnet" else None}
 
 
-def worker_environment() -> dict:
-    """2 threads for every library; OpenBLAS picks its own kernel (see the env notes)."""
-    env = {**os.environ, "OPENBLAS_NUM_THREADS": str(THREADS), "OMP_NUM_THREADS": str(THREADS),
-           "MKL_NUM_THREADS": str(THREADS), "PYTHONPATH": os.pathsep.join([str(HERE), os.environ.get("PYTHONPATH", "")])}
+def worker_environment(threads: int = THREADS) -> dict:
+    """``threads`` for every library; OpenBLAS picks its own kernel (see the env notes)."""
+    env = {**os.environ, "OPENBLAS_NUM_THREADS": str(threads), "OMP_NUM_THREADS": str(threads),
+           "MKL_NUM_THREADS": str(threads), "PYTHONPATH": os.pathsep.join([str(HERE), os.environ.get("PYTHONPATH", "")])}
     for name in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"):  # both or neither: they slow a current OpenBLAS
         env.pop(name, None)
     return env
 
 
 def run_in_subprocess(spec: dict) -> dict:
-    completed = subprocess.run([sys.executable, __file__, "--worker", json.dumps(spec)], env=worker_environment(),
+    completed = subprocess.run([sys.executable, __file__, "--worker", json.dumps(spec)], env=worker_environment(spec["threads"]),
                                capture_output=True, text=True)
     if completed.returncode != 0:
         raise RuntimeError(f"{spec['contender']} failed:\n{completed.stderr[-3000:]}")
@@ -254,6 +254,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--epochs-800", type=int, default=6, help="epochs per run at H=800 (default 6)")
     parser.add_argument("--optimizers", nargs="+", choices=tuple(LEARNING_RATES), default=list(LEARNING_RATES))
     parser.add_argument("--contenders", nargs="+", choices=CONTENDERS, default=list(CONTENDERS))
+    parser.add_argument("--threads", type=int, default=THREADS, help="threads for every contender (default 2)")
     parser.add_argument("--data", default=None, help="MNIST folder (default: $DIGITNET_DATA, then the user cache)")
     parser.add_argument("--json", metavar="PATH", help="also write every measurement to PATH")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
@@ -272,7 +273,7 @@ def main(argv: list[str] | None = None) -> int:
         runs: dict[str, list[dict]] = {c: [] for c in args.contenders}
         for repeat in range(repeats):
             for contender in args.contenders:  # A B C A B C ...: drift hits every contender alike
-                spec = {**config, "contender": contender, "seed": repeat, "data": args.data}
+                spec = {**config, "contender": contender, "seed": repeat, "data": args.data, "threads": args.threads}
                 run = run_in_subprocess(spec)
                 runs[contender].append(run)
                 blas = blas or run["blas"]
@@ -281,7 +282,7 @@ def main(argv: list[str] | None = None) -> int:
         results.append((config, runs))
     print(f"\nMachine: {machine_description(blas)}.")
     print(f"Load average (1, 5, 15 min) at the end: {', '.join(f'{x:.1f}' for x in os.getloadavg())}; "
-          f"{repeats} rounds, contenders alternated.\n")
+          f"{repeats} rounds, contenders alternated, {args.threads} thread(s) each.\n")
     print(TABLE_HEADER)
     for config, runs in results:
         print("\n".join(config_rows(config, runs)))

@@ -73,7 +73,7 @@ def pytorch_run(config, train, val, test) -> tuple[list[float], list[float]]:
 
     from digitnet.training import Trainer
 
-    torch.set_num_threads(THREADS)
+    torch.set_num_threads(int(os.environ["OMP_NUM_THREADS"]))  # set by worker_environment
     reference = Trainer(config, train, val, log=lambda line: None)  # initial weights, shuffle RNG, schedule
     sizes = config.layer_sizes
     layers = []
@@ -122,7 +122,7 @@ def worker(spec: dict) -> dict:
 
 
 def run_in_subprocess(spec: dict) -> dict:
-    completed = subprocess.run([sys.executable, __file__, "--worker", json.dumps(spec)], env=worker_environment(),
+    completed = subprocess.run([sys.executable, __file__, "--worker", json.dumps(spec)], env=worker_environment(spec["threads"]),
                                capture_output=True, text=True)
     if completed.returncode != 0:
         raise RuntimeError(f"{spec} failed:\n{completed.stderr[-3000:]}")
@@ -140,13 +140,13 @@ def time_to_target(run: dict) -> float | None:
 
 # ----------------------------------------------------------------------------- RSS and evaluate
 
-def train_peak_rss_mb(data: str | None, epochs: int | None) -> tuple[float, str]:
+def train_peak_rss_mb(data: str | None, epochs: int | None, threads: int) -> tuple[float, str]:
     """Peak RSS of ``digitnet train`` (defaults) in its own process, the only child run so far."""
     with tempfile.TemporaryDirectory() as folder:
         command = [sys.executable, "-m", "digitnet", "train", "--out", str(Path(folder) / "model.safetensors")]
         command += ["--data", data] if data else []
         command += ["--epochs", str(epochs)] if epochs else []
-        env = {**worker_environment(), "XDG_CACHE_HOME": folder}  # remember_last_model writes there
+        env = {**worker_environment(threads), "XDG_CACHE_HOME": folder}  # remember_last_model writes there
         completed = subprocess.run(command, env=env, capture_output=True, text=True)
         if completed.returncode != 0:
             raise RuntimeError(f"digitnet train failed:\n{completed.stderr[-3000:]}")
@@ -174,6 +174,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seeds", type=int, default=3, help="seeds for the fastest recipe")
     parser.add_argument("--default-seeds", type=int, default=1, help="seeds for the default recipe (12 epochs)")
     parser.add_argument("--rss-epochs", type=int, default=1, help="epochs of the `digitnet train` RSS run")
+    parser.add_argument("--threads", type=int, default=THREADS, help="threads for every run (default 2)")
     parser.add_argument("--data", default=None)
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -182,13 +183,12 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     print(f"load average at start: {os.getloadavg()}", file=sys.stderr)
 
-    rss, test_line = train_peak_rss_mb(args.data, args.rss_epochs)
+    rss, test_line = train_peak_rss_mb(args.data, args.rss_epochs, args.threads)
     print(f"peak RSS of `digitnet train --epochs {args.rss_epochs}` (full MNIST): {rss:.0f} MB ({test_line})")
 
-    os.environ["OPENBLAS_NUM_THREADS"] = str(THREADS)  # read when NumPy loads BLAS: it is already loaded,
-    from threadpoolctl import threadpool_limits        # so limit the live pool as well
+    from threadpoolctl import threadpool_limits  # NumPy's BLAS is loaded already: limit the live pool
 
-    with threadpool_limits(THREADS):
+    with threadpool_limits(args.threads):
         _, test = load_data(args.data)
         timings = evaluate_milliseconds(test)
     print(f"evaluate, 10,000 test images, 784-128-10: median {statistics.median(timings):.1f} ms "
@@ -200,11 +200,12 @@ def main(argv: list[str] | None = None) -> int:
         for recipe, contender in runs:  # alternated within each seed
             if seed >= seeds[recipe]:
                 continue
-            run = run_in_subprocess({"recipe": recipe, "contender": contender, "seed": seed, "data": args.data})
+            run = run_in_subprocess({"recipe": recipe, "contender": contender, "seed": seed, "data": args.data,
+                                     "threads": args.threads})
             runs[recipe, contender].append(run)
             print(f"{recipe} {contender} seed {seed}: {[round(100 * a, 2) for a in run['accuracies']]}", file=sys.stderr)
 
-    print(f"\nload average at the end: {', '.join(f'{x:.1f}' for x in os.getloadavg())}\n")
+    print(f"\nload average at the end: {', '.join(f'{x:.1f}' for x in os.getloadavg())}; {args.threads} thread(s)\n")
     print("| recipe | contender | s/epoch | time to 98.0% test acc (s) | seeds reaching 98.0% | final test acc % |\n"
           "| --- | --- | ---: | ---: | ---: | ---: |")
     for (recipe, contender), these in runs.items():
