@@ -268,6 +268,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     repeats = args.repeats or (1 if args.quick else 3)
     print(f"load average at start: {os.getloadavg()}", file=sys.stderr)
+    print(TABLE_HEADER, flush=True)
     results, blas = [], None
     for config in configurations(args):
         runs: dict[str, list[dict]] = {c: [] for c in args.contenders}
@@ -280,14 +281,12 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"{config} {contender} round {repeat + 1}: {seconds_per_epoch(run):.3f} s/epoch, "
                       f"acc {run['accuracies'][-1:] }, {run['peak_rss_mb']:.0f} MB", file=sys.stderr)
         results.append((config, runs))
+        print("\n".join(config_rows(config, runs)), flush=True)  # rows as each configuration completes
+        if args.json:
+            Path(args.json).write_text(json.dumps([{"config": c, "runs": r} for c, r in results], indent=1))
     print(f"\nMachine: {machine_description(blas)}.")
     print(f"Load average (1, 5, 15 min) at the end: {', '.join(f'{x:.1f}' for x in os.getloadavg())}; "
-          f"{repeats} rounds, contenders alternated, {args.threads} thread(s) each.\n")
-    print(TABLE_HEADER)
-    for config, runs in results:
-        print("\n".join(config_rows(config, runs)))
-    if args.json:
-        Path(args.json).write_text(json.dumps([{"config": c, "runs": r} for c, r in results], indent=1))
+          f"{repeats} rounds, contenders alternated, {args.threads} thread(s) each.")
     return 0
 
 
