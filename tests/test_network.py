@@ -155,3 +155,57 @@ def test_same_seed_same_weights_different_seed_different_weights():
 def test_layer_sizes_must_chain():
     with pytest.raises(ConfigError, match="layer sizes do not chain: 3 outputs feed 4 inputs"):
         Network([Dense(np.zeros((2, 3)), np.zeros(3)), Dense(np.zeros((4, 2)), np.zeros(2))])
+
+
+def test_dropout_acts_only_in_training_and_keeps_the_expected_activation():
+    rng = np.random.default_rng(0)
+    network = Network.create([784, 500, 10], rng, dropout=0.25, dropout_rng=np.random.default_rng(1))
+    plain = network.copy()
+    X = rng.uniform(0, 1, size=(64, 784)).astype(np.float32)
+    np.testing.assert_array_equal(network.forward(X), plain.forward(X))  # evaluation: no dropout
+    hidden = np.maximum(X @ network.dense_layers[0].W + network.dense_layers[0].b, 0)
+    network.forward(X, training=True)
+    dropout = network.layers[2]
+    kept = dropout._mask > 0
+    assert abs(1 - kept.mean() - 0.25) < 0.01  # a quarter of the units dropped
+    np.testing.assert_allclose(dropout._mask[kept], 1 / 0.75)  # survivors scaled up ...
+    assert abs((hidden * dropout._mask).mean() / hidden.mean() - 1) < 0.02  # ... so the mean is kept
+
+
+def test_dropout_backward_is_the_same_mask_and_gradients_check_for_a_fixed_mask():
+    network = Network.create([6, 5, 3], np.random.default_rng(0), dtype=np.float64, dropout=0.5,
+                             dropout_rng=np.random.default_rng(2))
+    X, labels = small_batch(n_in=6, n=7, n_classes=3)
+    loss = SoftmaxCrossEntropy()
+    loss.forward(network.forward(X, training=True), labels)
+    network.backward(loss.backward())
+    mask = network.layers[2]._mask
+    # The same forward and backward written out with the mask fixed (notes eq. (1)-(10)):
+    W1, b1 = network.dense_layers[0].W, network.dense_layers[0].b
+    W2, b2 = network.dense_layers[1].W, network.dense_layers[1].b
+    Z1 = X @ W1 + b1
+    A1 = np.maximum(Z1, 0) * mask
+    P = np.exp(A1 @ W2 + b2)
+    P /= P.sum(axis=1, keepdims=True)
+    dZ2 = (P - np.eye(3)[labels]) / len(X)
+    np.testing.assert_allclose(network.dense_layers[1].dW, A1.T @ dZ2, rtol=1e-12)
+    dZ1 = (dZ2 @ W2.T) * mask * (Z1 > 0)
+    np.testing.assert_allclose(network.dense_layers[0].dW, X.T @ dZ1, rtol=1e-12)
+
+
+def test_dropout_needs_a_generator_and_a_valid_rate():
+    with pytest.raises(ConfigError, match="dropout needs a random generator"):
+        Network.create([4, 3, 2], np.random.default_rng(0), dropout=0.5)
+    with pytest.raises(ConfigError, match=r"dropout rate must be in \[0, 1\), got 1.0"):
+        Network.create([4, 3, 2], np.random.default_rng(0), dropout=1.0, dropout_rng=np.random.default_rng(0))
+
+
+def test_infer_matches_forward_and_leaves_the_layer_caches_alone():
+    network = Network.create([784, 32, 16, 10], np.random.default_rng(0))
+    X = np.random.default_rng(1).uniform(0, 1, size=(5, 784)).astype(np.float32)
+    logits = network.forward(X)
+    cached = network.dense_layers[0]._X
+    hidden, inferred = network.infer(X)
+    np.testing.assert_array_equal(inferred, logits)
+    assert [h.shape for h in hidden] == [(5, 32), (5, 16)]
+    assert network.dense_layers[0]._X is cached

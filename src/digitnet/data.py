@@ -11,6 +11,7 @@ import csv
 import gzip
 import hashlib
 import io
+import math
 import os
 import zlib
 from dataclasses import dataclass
@@ -69,16 +70,26 @@ class Dataset:
 
 # ----------------------------------------------------------------------------- IDX files
 
-def decompress(raw: bytes, path: Path) -> bytes:
-    """The bytes of ``path``: gunzipped when they start with the gzip magic ``1f 8b``."""
+def decompress(raw: bytes, path: Path, max_size: int | None = None) -> bytes:
+    """The bytes of ``path``: gunzipped when they start with the gzip magic ``1f 8b``.
+
+    With ``max_size``, inflating stops one byte past it and the file is refused, so a damaged
+    or hostile file (a "gzip bomb": 10 kB that inflate to gigabytes) costs no more memory than
+    the largest legitimate one.
+    """
     if raw[:2] != b"\x1f\x8b":
         return raw
     try:
-        return gzip.decompress(raw)
+        with gzip.GzipFile(fileobj=io.BytesIO(raw)) as stream:
+            content = stream.read(-1 if max_size is None else max_size + 1)
     except EOFError:
         raise DataError(f"{path}: gzip file is truncated (ends before its end-of-stream marker)") from None
     except (gzip.BadGzipFile, zlib.error) as error:
         raise DataError(f"{path}: not a valid gzip file ({error})") from None
+    if max_size is not None and len(content) > max_size:
+        raise DataError(f"{path}: decompresses to more than {max_size} bytes, the most this file can hold "
+                        "(damaged, or not the file it is named after)")
+    return content
 
 
 def parse_idx(content: bytes, path: Path, kind: str) -> np.ndarray:
@@ -98,7 +109,7 @@ def parse_idx(content: bytes, path: Path, kind: str) -> np.ndarray:
     shape = tuple(int.from_bytes(content[4 + 4 * i : 8 + 4 * i], "big") for i in range(n_dims))
     if kind == "images" and shape[1:] != (28, 28):
         raise DataError(f"{path}: images are {shape[1]}x{shape[2]}, expected 28x28")
-    expected = int(np.prod(shape, dtype=np.int64))
+    expected = math.prod(shape)  # Python ints: a forged shape cannot overflow into a plausible size
     payload = len(content) - header_size
     if payload != expected:
         raise DataError(
@@ -110,6 +121,11 @@ def parse_idx(content: bytes, path: Path, kind: str) -> np.ndarray:
             raise DataError(f"{path}: label {int(array.max())} is outside 0-9")
         return array
     return array.reshape(shape[0], N_PIXELS)
+
+
+def idx_size(spec: MnistFile) -> int:
+    """Bytes of the uncompressed IDX file ``spec``: header, then one byte per pixel or label."""
+    return 16 + spec.count * N_PIXELS if spec.kind == "images" else 8 + spec.count
 
 
 def find_mnist_file(folder: Path, name: str) -> Path | None:
@@ -126,7 +142,7 @@ def read_mnist_file(path: Path, spec: MnistFile, verify: bool = True) -> np.ndar
         raw = path.read_bytes()
     except OSError as error:
         raise DataError(f"{path}: cannot read ({error.strerror})") from None
-    content = decompress(raw, path)
+    content = decompress(raw, path, max_size=idx_size(spec))
     if verify:
         digest = hashlib.sha256(content).hexdigest()
         if digest != spec.sha256:
@@ -137,8 +153,9 @@ def read_mnist_file(path: Path, spec: MnistFile, verify: bool = True) -> np.ndar
     return parse_idx(content, path, spec.kind)
 
 
-def load_mnist_split(folder: Path, split: str, verify: bool = True) -> Dataset:
+def load_mnist_split(folder: str | os.PathLike, split: str, verify: bool = True) -> Dataset:
     """The ``train`` (60,000) or ``test`` (10,000) split from the IDX files in ``folder``."""
+    folder = Path(folder)
     arrays = {}
     for spec in MNIST_FILES:
         if spec.split != split:
@@ -211,14 +228,15 @@ def read_kaggle_csv(path: str | os.PathLike) -> Dataset:
     ``test.csv`` (``pixel0..pixel783``, no labels). Pixels must be integers in 0..255."""
     path = Path(path)
     try:
-        with open(path, encoding="utf-8", newline="") as stream:
+        # utf-8-sig: spreadsheet programs often start a CSV with a byte-order mark
+        with open(path, encoding="utf-8-sig", newline="") as stream:
             header = [column.strip() for column in next(csv.reader(stream), [])]
             has_labels = bool(header) and header[0] == "label"
             expected = (["label"] if has_labels else []) + pixel_columns()
             if header != expected:
                 raise DataError(f"{path}: {describe_header_problem(header, expected)}")
             values = parse_csv_rows(stream, path, len(expected))
-    except (OSError, UnicodeDecodeError) as error:
+    except (OSError, UnicodeDecodeError, csv.Error) as error:
         raise DataError(f"{path}: cannot read as a text CSV ({error})") from None
     labels = values[:, 0] if has_labels else None
     if labels is not None and labels.max() >= N_CLASSES:
@@ -249,7 +267,8 @@ def parse_csv_rows(stream, path: Path, n_columns: int) -> np.ndarray:
     if not text.strip():
         raise DataError(f"{path}: no data rows after the header")
     try:
-        values = np.loadtxt(io.StringIO(text), delimiter=",", dtype=np.int64, ndmin=2)
+        # comments=None: loadtxt would otherwise drop any row starting with "#" without a word
+        values = np.loadtxt(io.StringIO(text), delimiter=",", dtype=np.int64, ndmin=2, comments=None)
     except ValueError:
         raise DataError(f"{path}: {find_bad_row(text, n_columns)}") from None
     if values.shape[1] != n_columns:

@@ -27,3 +27,7 @@ class ConfigError(DigitnetError):
 
 class TrainingDiverged(DigitnetError):
     """The loss or the weights became NaN or infinite during training."""
+
+
+class CheckpointError(DigitnetError):
+    """A training checkpoint is missing, corrupt, or was made for another network or data."""

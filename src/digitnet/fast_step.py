@@ -42,8 +42,11 @@ class FastTrainingStep:
         self._allocate(batch_size)
 
     @staticmethod
-    def supports(activation: str, loss: str) -> bool:
-        return activation == "relu" and loss == "cross-entropy"
+    def supports(config) -> bool:
+        """ReLU and cross-entropy, with nothing that changes the batch or the forward pass
+        (dropout, augmentation): those take the plain path."""
+        return (config.activation == "relu" and config.loss == "cross-entropy"
+                and config.dropout == 0 and config.augment == "none")
 
     def _allocate(self, capacity: int) -> None:
         """Buffers for batches of up to ``capacity`` examples; smaller batches use leading rows."""

@@ -86,3 +86,34 @@ class Activation:
     def backward(self, dA: np.ndarray, need_dX: bool = True) -> np.ndarray:
         """notes eq. (10): ``dZ = dA * f'(Z)`` (element-wise)."""
         return dA * self._functions.derivative(self._Z, self._A)
+
+
+class Dropout:
+    """Inverted dropout (Srivastava et al., 2014), active only while training.
+
+    Each activation is kept with probability ``1 - rate`` and scaled by ``1 / (1 - rate)``:
+    ``A_out = A * M``, ``M = Bernoulli(1 - rate) / (1 - rate)``, so its expected value is
+    unchanged and inference uses the network as it is. Backward: ``dA = dA_out * M``.
+    The mask comes from an explicit generator, so a seeded run is reproducible.
+    """
+
+    def __init__(self, rate: float, rng: np.random.Generator):
+        if not 0 <= rate < 1:
+            raise ConfigError(f"dropout rate must be in [0, 1), got {rate}")
+        self.rate = rate
+        self.rng = rng
+        self._mask: np.ndarray | None = None
+
+    def parameters(self) -> dict[str, np.ndarray]:
+        return {}
+
+    def gradients(self) -> dict[str, np.ndarray]:
+        return {}
+
+    def forward(self, A: np.ndarray) -> np.ndarray:
+        keep = self.rng.random(A.shape, dtype=A.dtype) >= self.rate
+        self._mask = keep * A.dtype.type(1 / (1 - self.rate))
+        return A * self._mask
+
+    def backward(self, dA: np.ndarray, need_dX: bool = True) -> np.ndarray:
+        return dA * self._mask

@@ -9,15 +9,20 @@ from __future__ import annotations
 import numpy as np
 
 from .errors import ConfigError
-from .functional import softmax
+from .functional import ACTIVATIONS, softmax
 from .initializers import get_initializer
-from .layers import Activation, Dense
+from .layers import Activation, Dense, Dropout
 
 
 class Network:
-    """A stack ``Dense, Activation, Dense, ..., Dense``: forward, backward, predict, parameters."""
+    """A stack ``Dense, Activation, Dense, ..., Dense``: forward, backward, predict, parameters.
 
-    def __init__(self, dense_layers: list[Dense], activation: str = "relu"):
+    With ``dropout > 0`` (and a generator for its masks), a ``Dropout`` layer follows every
+    hidden activation; it acts only in ``forward(X, training=True)``.
+    """
+
+    def __init__(self, dense_layers: list[Dense], activation: str = "relu", dropout: float = 0.0,
+                 dropout_rng: np.random.Generator | None = None):
         if not dense_layers:
             raise ConfigError("a network needs at least one dense layer")
         for previous, following in zip(dense_layers, dense_layers[1:]):
@@ -25,13 +30,17 @@ class Network:
                 raise ConfigError(
                     f"layer sizes do not chain: {previous.n_out} outputs feed {following.n_in} inputs"
                 )
+        if dropout and dropout_rng is None:
+            raise ConfigError("dropout needs a random generator for its masks")
         self.activation = activation
         self.dense_layers = dense_layers
-        self.layers: list[Dense | Activation] = []
+        self.layers: list[Dense | Activation | Dropout] = []
         for index, dense in enumerate(dense_layers):
             self.layers.append(dense)
             if index < len(dense_layers) - 1:
                 self.layers.append(Activation(activation))
+                if dropout:
+                    self.layers.append(Dropout(dropout, dropout_rng))
 
     @classmethod
     def create(
@@ -41,6 +50,8 @@ class Network:
         activation: str = "relu",
         init: str = "auto",
         dtype=np.float32,
+        dropout: float = 0.0,
+        dropout_rng: np.random.Generator | None = None,
     ) -> "Network":
         """A freshly initialised network; ``layer_sizes`` is ``[n_inputs, *hidden, n_classes]``."""
         if len(layer_sizes) < 2 or any(int(size) < 1 for size in layer_sizes):
@@ -51,7 +62,7 @@ class Network:
             Dense(initializer(rng, n_in, n_out).astype(dtype), np.zeros(n_out, dtype=dtype))
             for n_in, n_out in zip(layer_sizes, layer_sizes[1:])
         ]
-        return cls(dense_layers, activation)
+        return cls(dense_layers, activation, dropout, dropout_rng)
 
     @property
     def layer_sizes(self) -> list[int]:
@@ -77,11 +88,15 @@ class Network:
             for name, array in dense.gradients().items()
         }
 
-    def forward(self, X: np.ndarray) -> np.ndarray:
-        """``X`` ``(n, 784)`` in [0, 1] -> logits ``(n, 10)``, caching what backward needs."""
+    def forward(self, X: np.ndarray, training: bool = False) -> np.ndarray:
+        """``X`` ``(n, 784)`` in [0, 1] -> logits ``(n, 10)``, caching what backward needs.
+
+        Dropout layers are skipped unless ``training``: evaluation sees the whole network.
+        """
         out = X
         for layer in self.layers:
-            out = layer.forward(out)
+            if training or not isinstance(layer, Dropout):
+                out = layer.forward(out)
         return out
 
     def backward(self, dlogits: np.ndarray) -> None:
@@ -94,9 +109,23 @@ class Network:
         for position in range(len(self.layers) - 1, -1, -1):
             grad = self.layers[position].backward(grad, need_dX=position > 0)
 
+    def infer(self, X: np.ndarray) -> tuple[list[np.ndarray], np.ndarray]:
+        """``X`` ``(n, 784)`` -> (each hidden layer's activations, logits ``(n, 10)``).
+
+        The same arithmetic as ``forward`` without dropout (notes eq. (1)-(2)), but it caches
+        nothing in the layers, so several threads may call it at once (the web demo does).
+        """
+        activation = ACTIVATIONS[self.activation].forward
+        hidden, out = [], X
+        for dense in self.dense_layers[:-1]:
+            out = activation(out @ dense.W + dense.b)
+            hidden.append(out)
+        output = self.dense_layers[-1]
+        return hidden, out @ output.W + output.b
+
     def predict_proba(self, X: np.ndarray, batch_size: int = 2048) -> np.ndarray:
-        """Class probabilities ``(n, 10)``, computed in batches to bound memory."""
-        batches = [softmax(self.forward(X[start : start + batch_size])) for start in range(0, len(X), batch_size)]
+        """Class probabilities ``(n, 10)``, computed in batches to bound memory (thread-safe)."""
+        batches = [softmax(self.infer(X[start : start + batch_size])[1]) for start in range(0, len(X), batch_size)]
         return np.concatenate(batches) if batches else np.empty((0, self.layer_sizes[-1]), self.dtype)
 
     def predict(self, X: np.ndarray, batch_size: int = 2048) -> np.ndarray:
@@ -104,7 +133,7 @@ class Network:
         return self.predict_proba(X, batch_size).argmax(axis=1)
 
     def copy(self, dtype=None) -> "Network":
-        """A deep copy, optionally cast (``dtype=np.float64`` for gradient checking)."""
+        """A deep copy without dropout, optionally cast (``dtype=np.float64`` for gradient checking)."""
         dtype = dtype or self.dtype
         return Network(
             [Dense(d.W.astype(dtype, copy=True), d.b.astype(dtype, copy=True)) for d in self.dense_layers],

@@ -1,6 +1,8 @@
 """Model files: safetensors with the weights as named arrays and everything else as metadata.
 
-No pickle: a model file can only ever hold arrays and a JSON string. The metadata (key
+No pickle: a model file can only ever hold arrays and a JSON string. ``pack``/``unpack`` are the
+format itself and are shared with training checkpoints (``checkpoints.py``), which add the
+optimizer state and the run's bookkeeping to the same kind of file. The metadata (key
 ``digitnet``) records the format version, the architecture, how inputs are scaled, the training
 config, the checksums of the data it was trained on, its final metrics, and a SHA-256 over the
 metadata and every tensor, so a flipped bit anywhere is caught on load.
@@ -28,6 +30,8 @@ from .network import Network
 
 FORMAT_VERSION = 1
 METADATA_KEY = "digitnet"
+STORED_DTYPES = {"F16", "F32", "F64", "I64"}  # safetensors names of what pack() may write
+NETWORK_DTYPES = (np.float32, np.float64)
 INPUT_SCALING = "uint8 pixels / 255 -> float32 in [0, 1], 0 = background, 1 = ink"
 
 
@@ -42,27 +46,67 @@ def content_sha256(tensors: dict[str, np.ndarray], metadata_without_hash: dict) 
     """SHA-256 over the metadata (canonical JSON) and each tensor's name, dtype, shape and bytes."""
     digest = hashlib.sha256(json.dumps(metadata_without_hash, sort_keys=True).encode())
     for name in sorted(tensors):
-        array = np.ascontiguousarray(tensors[name])
+        array = c_contiguous(tensors[name])
         digest.update(f"{name}|{array.dtype.str}|{array.shape}|".encode())
         digest.update(array.tobytes())
     return digest.hexdigest()
 
 
+def c_contiguous(array: np.ndarray) -> np.ndarray:
+    """``array`` in C order, shape kept (``np.ascontiguousarray`` turns a 0-d array into 1-d).
+
+    safetensors 0.8.0 writes wrong bytes for non-contiguous arrays (a transposed view, say),
+    so every array goes through here first.
+    """
+    return array if array.flags.c_contiguous else array.copy(order="C")
+
+
+def pack(tensors: dict[str, np.ndarray], info: dict) -> bytes:
+    """Named arrays plus the JSON metadata ``info`` as safetensors bytes, sealed by a content
+    SHA-256. Model files and training checkpoints are both written by this function."""
+    tensors = {name: c_contiguous(array) for name, array in tensors.items()}
+    info = {"format_version": FORMAT_VERSION, "digitnet_version": __version__, **info}
+    info["content_sha256"] = content_sha256(tensors, info)
+    return safetensors.numpy.save(tensors, metadata={METADATA_KEY: json.dumps(info)})
+
+
+def unpack(data: bytes, path: Path, kind: str, error_type: type[DigitnetError]) -> tuple[dict[str, np.ndarray], dict]:
+    """The arrays and metadata of bytes written by ``pack``, after checking the header, the
+    kind of file (``"model"`` or ``"checkpoint"``) and the content checksum. Any problem is an
+    ``error_type`` naming ``path``; nothing is allocated beyond the size of ``data``."""
+    info = read_metadata(data, path, error_type)
+    found_kind = info.get("kind", "model")  # model files written before checkpoints existed
+    if found_kind != kind:
+        raise error_type(f"{path}: is a digitnet {found_kind} file, not a {kind} file")
+    try:
+        tensors = safetensors.numpy.load(data)
+    except (SafetensorError, ValueError, OverflowError) as error:
+        raise error_type(f"{path}: corrupt safetensors data ({error})") from None
+    claimed = info.pop("content_sha256", None)
+    if claimed != content_sha256(tensors, info):
+        raise error_type(f"{path}: checksum mismatch: the arrays or metadata were changed after saving")
+    info["content_sha256"] = claimed
+    return tensors, info
+
+
+def read_file(path: Path, what: str, error_type: type[DigitnetError]) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError as error:
+        raise error_type(f"{path}: cannot read {what} ({error.strerror})") from None
+
+
 def model_to_bytes(network: Network, **metadata) -> bytes:
     """Serialise ``network`` with ``metadata`` (``config``, ``metrics``, ``data_checksums``, ...)."""
-    # safetensors 0.8.0 writes wrong bytes for non-contiguous arrays (a transposed view, say):
-    # every array is made contiguous first.
-    tensors = {name: np.ascontiguousarray(array) for name, array in network.parameters().items()}
-    info = {
-        "format_version": FORMAT_VERSION,
-        "digitnet_version": __version__,
+    return pack(network.parameters(), {"kind": "model", **architecture_metadata(network), **metadata})
+
+
+def architecture_metadata(network: Network) -> dict:
+    return {
         "architecture": {"layer_sizes": network.layer_sizes, "activation": network.activation},
         "dtype": network.dtype.name,
         "input_scaling": INPUT_SCALING,
-        **metadata,
     }
-    info["content_sha256"] = content_sha256(tensors, info)
-    return safetensors.numpy.save(tensors, metadata={METADATA_KEY: json.dumps(info)})
 
 
 def save_model(path: str | os.PathLike, network: Network, **metadata) -> Path:
@@ -73,67 +117,63 @@ def save_model(path: str | os.PathLike, network: Network, **metadata) -> Path:
 def load_model(path: str | os.PathLike) -> LoadedModel:
     """Read and fully validate a model file; any problem is a ``ModelFileError`` naming it."""
     path = Path(path)
-    try:
-        data = path.read_bytes()
-    except OSError as error:
-        raise ModelFileError(f"{path}: cannot read model file ({error.strerror})") from None
-    info = read_metadata(data, path)
-    try:
-        tensors = safetensors.numpy.load(data)
-    except (SafetensorError, ValueError, OverflowError) as error:
-        raise ModelFileError(f"{path}: corrupt safetensors data ({error})") from None
-    network = build_network(tensors, info, path)
-    claimed = info.pop("content_sha256", None)
-    if claimed != content_sha256(tensors, info):
-        raise ModelFileError(f"{path}: checksum mismatch: the weights or metadata were changed after saving")
-    info["content_sha256"] = claimed
-    return LoadedModel(network, info, path)
+    tensors, info = unpack(read_file(path, "model file", ModelFileError), path, "model", ModelFileError)
+    return LoadedModel(build_network(tensors, info, path), info, path)
 
 
-def read_metadata(data: bytes, path: Path) -> dict:
-    """Parse the safetensors header by hand, so a forged length or bad JSON gets our message."""
+def read_metadata(data: bytes, path: Path, error_type: type[DigitnetError] = ModelFileError) -> dict:
+    """Parse the safetensors header by hand, so a forged length, an unknown dtype or bad JSON
+    gets our message, before safetensors allocates anything."""
     if len(data) < 8:
-        raise ModelFileError(f"{path}: file is {len(data)} bytes, too short to be a model file")
+        raise error_type(f"{path}: file is {len(data)} bytes, too short to be a digitnet file")
     (header_length,) = struct.unpack("<Q", data[:8])
     if header_length > len(data) - 8:
-        raise ModelFileError(
+        raise error_type(
             f"{path}: header length field says {header_length} bytes but the file has only {len(data) - 8} "
             "after it (truncated or forged)"
         )
     try:
         header = json.loads(data[8 : 8 + header_length])
+        if not isinstance(header, dict):
+            raise TypeError(f"the header is a JSON {type(header).__name__}, not an object")
         info = json.loads(header["__metadata__"][METADATA_KEY])
         version = info["format_version"]
-    except (ValueError, KeyError, TypeError) as error:
-        raise ModelFileError(f"{path}: not a digitnet model file (no readable digitnet metadata: {error})") from None
+        dtypes = {entry["dtype"] for name, entry in header.items() if name != "__metadata__"}
+    except (ValueError, KeyError, TypeError, RecursionError) as error:
+        raise error_type(f"{path}: not a digitnet file (no readable digitnet metadata: {error!r})") from None
     if version != FORMAT_VERSION:
-        raise ModelFileError(
-            f"{path}: model format version {version!r} is not supported (this digitnet reads version {FORMAT_VERSION})"
+        raise error_type(
+            f"{path}: format version {version!r} is not supported (this digitnet reads version {FORMAT_VERSION})"
         )
+    unknown = dtypes - STORED_DTYPES
+    if unknown:
+        raise error_type(f"{path}: tensor dtypes {sorted(map(str, unknown))} are not ones digitnet writes")
     return info
 
 
-def build_network(tensors: dict[str, np.ndarray], info: dict, path: Path) -> Network:
+def build_network(tensors: dict[str, np.ndarray], info: dict, path: Path,
+                  error_type: type[DigitnetError] = ModelFileError) -> Network:
     """A network from the arrays, after checking each name, shape and dtype against the metadata."""
     try:
         sizes = [int(s) for s in info["architecture"]["layer_sizes"]]
         activation = info["architecture"]["activation"]
         dtype = np.dtype(info["dtype"])
-    except (KeyError, TypeError, ValueError) as error:
-        raise ModelFileError(f"{path}: architecture metadata is incomplete ({error})") from None
-    if activation not in ACTIVATIONS or len(sizes) < 2:
-        raise ModelFileError(f"{path}: architecture metadata is invalid: {info['architecture']}")
+    except (KeyError, TypeError, ValueError, OverflowError) as error:
+        raise error_type(f"{path}: architecture metadata is incomplete ({error!r})") from None
+    if (not isinstance(activation, str) or activation not in ACTIVATIONS or len(sizes) < 2 or min(sizes) < 1
+            or dtype not in NETWORK_DTYPES):
+        raise error_type(f"{path}: architecture metadata is invalid: {info['architecture']}, dtype {info['dtype']}")
     expected = {}
     for index, (n_in, n_out) in enumerate(zip(sizes, sizes[1:])):
         expected[f"dense{index}.W"] = (n_in, n_out)
         expected[f"dense{index}.b"] = (n_out,)
     if set(tensors) != set(expected):
-        raise ModelFileError(
+        raise error_type(
             f"{path}: tensors {sorted(tensors)} do not match the architecture {sizes}, which needs {sorted(expected)}"
         )
     for name, shape in expected.items():
         if tensors[name].shape != shape or tensors[name].dtype != dtype:
-            raise ModelFileError(
+            raise error_type(
                 f"{path}: tensor {name} is {tensors[name].dtype} {tensors[name].shape}, "
                 f"the metadata says {dtype} {shape}"
             )

@@ -1,0 +1,362 @@
+"""Training checkpoints: save a run between batches, resume it bit-identically, stop on signals.
+
+A checkpoint is a file in the model-file format (``persistence.pack``: safetensors arrays plus
+JSON metadata, sealed by a SHA-256) holding everything ``Trainer`` needs to go on exactly where
+it stopped:
+
+- arrays: ``network.*`` (the weights), ``optimizer.*`` (``optimizer.state()``: momentum or Adam
+  moments and the step count), ``best.*`` (the best-so-far weights, for early stopping) and,
+  for a run stopped inside an epoch, ``epoch_order`` (that epoch's shuffled indices);
+- metadata: the config and the data checksums (what the run is), the epoch, the position in
+  it, the step count (the schedule's position), the shuffle generator's state, the best epoch
+  and validation loss, and the history.
+
+``Checkpointer`` writes one at the end of every epoch (and when a run is stopped), each through
+a temporary file and a rename, and keeps the newest two. ``latest_valid_checkpoint`` skips a
+corrupt newest file with a warning and takes the one before.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import signal
+import threading
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, fields
+from pathlib import Path
+from typing import Callable, Iterator
+
+import numpy as np
+
+from .atomic import write_atomically
+from .errors import CheckpointError, ConfigError
+from .network import Network
+from .optimizers import make_optimizer
+from .persistence import architecture_metadata, build_network, pack, read_file, unpack
+from .training import RUN_GENERATORS, EpochRecord, TrainConfig, Trainer
+
+KEEP = 2
+FILE_NAME = "epoch{epoch:04d}-step{step:09d}.safetensors"
+FILE_PATTERN = re.compile(r"epoch\d{4,}-step\d{9,}\.safetensors")
+# Options that decide what the network and its data are: a checkpoint made with other values
+# cannot be continued. The other options (learning rate, epochs, ...) may change on resume, at
+# the price of no longer matching an uninterrupted run.
+IDENTITY_FIELDS = ("hidden", "activation", "optimizer", "seed", "val_size")
+
+
+@dataclass
+class Checkpoint:
+    """A checkpoint read from ``path`` and checked for consistency (not yet against a run)."""
+
+    path: Path
+    config: TrainConfig
+    data_checksums: dict[str, str]
+    network: Network
+    optimizer_state: dict[str, np.ndarray]
+    best_parameters: dict[str, np.ndarray]
+    epoch_order: np.ndarray | None
+    info: dict  # the metadata: epoch, epoch_position, generators, history, ...
+
+    @property
+    def epoch(self) -> int:
+        return self.info["epoch"]
+
+    @property
+    def step(self) -> int:
+        return self.info["step"]
+
+    def describe(self) -> str:
+        where = f"epoch {self.epoch} done" if self.epoch_order is None else (
+            f"{self.info['epoch_position']} examples into epoch {self.epoch}")
+        return f"{self.path} ({where}, step {self.step})"
+
+
+# ----------------------------------------------------------------------------- writing
+
+def prefixed(prefix: str, arrays: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    return {f"{prefix}.{name}": array for name, array in arrays.items()}
+
+
+def unprefixed(prefix: str, arrays: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    return {name[len(prefix) + 1 :]: array for name, array in arrays.items() if name.startswith(prefix + ".")}
+
+
+def checkpoint_to_bytes(trainer: Trainer, data_checksums: dict[str, str]) -> bytes:
+    """Everything ``restore`` needs to continue ``trainer`` bit-identically."""
+    tensors = {
+        **prefixed("network", trainer.network.parameters()),
+        **prefixed("optimizer", trainer.optimizer.state()),
+        **prefixed("best", trainer.best_parameters),
+    }
+    if trainer.epoch_order is not None:
+        tensors["epoch_order"] = trainer.epoch_order
+    info = {
+        "kind": "checkpoint",
+        **architecture_metadata(trainer.network),
+        "config": trainer.config.to_dict(),
+        "data_checksums": data_checksums,
+        "epoch": trainer.epoch,
+        "epoch_position": trainer.epoch_position,
+        "epoch_seconds": trainer.epoch_seconds,
+        "step": trainer.optimizer.step_count,
+        "generators": {name: rng.bit_generator.state for name, rng in trainer.generators.items()},
+        "best_epoch": trainer.best_epoch,
+        # JSON has no infinity; before the first validation there is no best loss yet
+        "best_val_loss": trainer.best_val_loss if math.isfinite(trainer.best_val_loss) else None,
+        "history": [asdict(record) for record in trainer.history],
+    }
+    return pack(tensors, info)
+
+
+class Checkpointer:
+    """Writes checkpoints of a run into ``folder``, keeping the newest ``keep``.
+
+    Call it at the end of every epoch (it fits ``Trainer.fit(on_epoch_end=...)``) and once
+    more when a run is stopped between epochs' ends. A folder that already holds checkpoints
+    is refused unless ``continuing`` (the run resumed from them): pruning would otherwise
+    delete another run's files, or this run's, whichever sort older.
+    """
+
+    def __init__(self, folder: str | Path, data_checksums: dict[str, str], continuing: bool = False, keep: int = KEEP):
+        self.folder = Path(folder)
+        self.data_checksums = data_checksums
+        self.keep = keep
+        self.last_saved: Path | None = None
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            raise ConfigError(f"{self.folder}: cannot create the checkpoint folder ({error.strerror})") from None
+        existing = checkpoint_files(self.folder)
+        if existing and not continuing:
+            raise CheckpointError(f"{self.folder}: already holds checkpoints of a run (newest: {existing[0].name}); "
+                                  f"continue it with --resume {self.folder}, or give an empty folder")
+
+    def __call__(self, trainer: Trainer) -> Path:
+        return self.save(trainer)
+
+    def save(self, trainer: Trainer) -> Path:
+        """Write the state of ``trainer`` (weights must be finite: a diverged run is not saved,
+        so the last good checkpoint stays the newest), then delete all but the newest ``keep``."""
+        trainer.check_weights_finite()
+        path = self.folder / FILE_NAME.format(epoch=trainer.epoch, step=trainer.optimizer.step_count)
+        if path == self.last_saved and trainer.epoch_order is None:
+            return path  # stopped right after the end-of-epoch checkpoint: nothing new to save
+        write_atomically(path, checkpoint_to_bytes(trainer, self.data_checksums), CheckpointError)
+        self.last_saved = path
+        for old in checkpoint_files(self.folder)[self.keep :]:
+            old.unlink(missing_ok=True)
+        return path
+
+
+# ----------------------------------------------------------------------------- reading
+
+def checkpoint_files(folder: str | Path) -> list[Path]:
+    """The checkpoint files in ``folder``, newest first (the zero-padded names sort by epoch,
+    then step)."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise CheckpointError(f"{folder}: checkpoint folder does not exist")
+    return sorted((p for p in folder.iterdir() if FILE_PATTERN.fullmatch(p.name)), reverse=True)
+
+
+def latest_valid_checkpoint(folder: str | Path, warn: Callable[[str], None]) -> Checkpoint:
+    """The newest checkpoint in ``folder`` that reads and validates; each unreadable newer one
+    is reported through ``warn`` and skipped."""
+    files = checkpoint_files(folder)
+    if not files:
+        raise CheckpointError(f"{folder}: no checkpoint files (epoch*-step*.safetensors) to resume from")
+    problems = []
+    for path in files:
+        try:
+            return load_checkpoint(path)
+        except CheckpointError as error:
+            problems.append(str(error))
+            warn(f"warning: skipping {error}")
+    raise CheckpointError(f"{folder}: no valid checkpoint: " + "; ".join(problems))
+
+
+def load_checkpoint(path: str | Path) -> Checkpoint:
+    """Read ``path`` and check that its parts agree with each other; any problem is a
+    ``CheckpointError`` naming the file."""
+    path = Path(path)
+    tensors, info = unpack(read_file(path, "checkpoint", CheckpointError), path, "checkpoint", CheckpointError)
+    config = read_config(info, path)
+    network = build_network(unprefixed("network", tensors), info, path, CheckpointError)
+    if network.layer_sizes != config.layer_sizes or network.activation != config.activation:
+        raise CheckpointError(f"{path}: the weights are {network.layer_sizes} {network.activation}, "
+                              f"the config says {config.layer_sizes} {config.activation}")
+    best_parameters = unprefixed("best", tensors)
+    check_arrays_match(best_parameters, network.parameters(), "best weights", path)
+    optimizer_state = unprefixed("optimizer", tensors)
+    check_arrays_match(optimizer_state, fresh_optimizer_state(config, network, path), "optimizer state", path)
+    epoch_order = tensors.get("epoch_order")
+    check_bookkeeping(info, config, int(optimizer_state["step_count"]), epoch_order, path)
+    try:
+        data_checksums = {str(name): str(digest) for name, digest in info["data_checksums"].items()}
+    except (KeyError, AttributeError) as error:
+        raise CheckpointError(f"{path}: data checksums are missing or malformed ({error!r})") from None
+    return Checkpoint(path, config, data_checksums, network, optimizer_state, best_parameters, epoch_order, info)
+
+
+def read_config(info: dict, path: Path) -> TrainConfig:
+    try:
+        stored = info["config"]
+        if not isinstance(stored, dict) or set(stored) != {f.name for f in fields(TrainConfig)}:
+            raise ValueError(f"config keys {sorted(map(str, stored))} are not TrainConfig's")
+        return TrainConfig(**stored)
+    except (KeyError, TypeError, ValueError, OverflowError, ConfigError) as error:
+        raise CheckpointError(f"{path}: the training config is missing or invalid ({error!r})") from None
+
+
+def fresh_optimizer_state(config: TrainConfig, network: Network, path: Path) -> dict[str, np.ndarray]:
+    """The state a new optimizer of ``config`` has: the names, shapes and dtypes to expect."""
+    try:
+        return make_optimizer(config.optimizer, network.parameters(), momentum=config.momentum,
+                              nesterov=config.nesterov, weight_decay=config.weight_decay).state()
+    except (ConfigError, TypeError) as error:
+        raise CheckpointError(f"{path}: the optimizer settings are invalid ({error})") from None
+
+
+def check_arrays_match(found: dict[str, np.ndarray], expected: dict[str, np.ndarray], what: str, path: Path) -> None:
+    if set(found) != set(expected):
+        raise CheckpointError(f"{path}: {what} arrays are {sorted(found)}, expected {sorted(expected)}")
+    for name, array in expected.items():
+        if found[name].shape != array.shape or found[name].dtype != array.dtype:
+            raise CheckpointError(f"{path}: {what} {name} is {found[name].dtype} {found[name].shape}, "
+                                  f"expected {array.dtype} {array.shape}")
+
+
+def check_bookkeeping(info: dict, config: TrainConfig, step_count: int, epoch_order, path: Path) -> None:
+    """The epoch, position, history, best epoch and generator state are present, typed and
+    consistent with each other."""
+    try:
+        history = [EpochRecord(**record) for record in info["history"]]
+        for record in history:
+            for key, value in asdict(record).items():
+                number(value, f"history {key}")
+        epoch, position, step = (int_field(info, key) for key in ("epoch", "epoch_position", "step"))
+        best_epoch = int_field(info, "best_epoch")
+        number(info["epoch_seconds"], "epoch_seconds")
+        if info["best_val_loss"] is not None:
+            number(info["best_val_loss"], "best_val_loss")
+        if set(info["generators"]) != set(RUN_GENERATORS):
+            raise ValueError(f"generators {sorted(info['generators'])}, expected {sorted(RUN_GENERATORS)}")
+        for state in info["generators"].values():
+            np.random.PCG64().state = state  # raises if the state is not a valid PCG64 state
+    except (KeyError, TypeError, ValueError, OverflowError) as error:
+        raise CheckpointError(f"{path}: training bookkeeping is missing or invalid ({error!r})") from None
+    problems = []
+    if step != step_count:
+        problems.append(f"step {step} but the optimizer state says {step_count}")
+    finished_epochs = epoch if epoch_order is None else epoch - 1
+    if [record.epoch for record in history] != list(range(1, finished_epochs + 1)):
+        problems.append(f"the history does not list epochs 1..{finished_epochs}")
+    if not 0 <= best_epoch <= finished_epochs:
+        problems.append(f"best epoch {best_epoch} is outside 0..{finished_epochs}")
+    if epoch_order is not None and (epoch_order.ndim != 1 or epoch_order.dtype != np.int64
+                                    or not 0 <= position <= len(epoch_order)):
+        problems.append(f"epoch order {epoch_order.dtype} {epoch_order.shape} with position {position} is invalid")
+    if epoch_order is None and position != 0:
+        problems.append(f"position {position} in an epoch without an epoch order")
+    if problems:
+        raise CheckpointError(f"{path}: inconsistent checkpoint: {'; '.join(problems)}")
+
+
+def number(value, what: str) -> float:
+    if not isinstance(value, (int, float)) or isinstance(value, bool):
+        raise TypeError(f"{what} is {value!r}, expected a number")
+    return value
+
+
+def int_field(info: dict, key: str) -> int:
+    value = info[key]
+    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+        raise ValueError(f"{key} is {value!r}, expected a whole number >= 0")
+    return value
+
+
+# ----------------------------------------------------------------------------- resuming
+
+def check_compatible(checkpoint: Checkpoint, config: TrainConfig, data_checksums: dict[str, str]) -> list[str]:
+    """Refuse (``CheckpointError``) a checkpoint made for another network or other data; return
+    the other option changes, which are allowed but make the result differ from an
+    uninterrupted run."""
+    old, new = checkpoint.config.to_dict(), config.to_dict()
+    changed = {name: (old[name], new[name]) for name in old if old[name] != new[name]}
+    refused = [f"{name} {a!r} -> {b!r}" for name, (a, b) in changed.items() if name in IDENTITY_FIELDS]
+    if checkpoint.data_checksums != data_checksums:
+        refused.append(f"data {describe_checksums(checkpoint.data_checksums)} -> {describe_checksums(data_checksums)}")
+    if refused:
+        raise CheckpointError(f"cannot resume from {checkpoint.path}: it was made for a different run: "
+                              f"{', '.join(refused)}")
+    return [f"{name} {a!r} -> {b!r}" for name, (a, b) in changed.items()]
+
+
+def describe_checksums(checksums: dict[str, str]) -> str:
+    return "{" + ", ".join(f"{name} sha256 {digest[:12]}" for name, digest in sorted(checksums.items())) + "}"
+
+
+def restore(trainer: Trainer, checkpoint: Checkpoint) -> None:
+    """Put ``trainer`` (freshly made for the same config and data) in the checkpoint's state."""
+    if checkpoint.epoch_order is not None and not is_permutation(checkpoint.epoch_order, len(trainer.train_set)):
+        raise CheckpointError(f"{checkpoint.path}: the saved epoch order is not a shuffle of the "
+                              f"{len(trainer.train_set)} training examples")
+    info = checkpoint.info
+    trainer.network.load_parameters(checkpoint.network.parameters())
+    trainer.optimizer.load_state(checkpoint.optimizer_state)
+    for name, array in trainer.best_parameters.items():
+        array[...] = checkpoint.best_parameters[name]
+    for name, rng in trainer.generators.items():
+        rng.bit_generator.state = info["generators"][name]
+    trainer.epoch = info["epoch"]
+    trainer.epoch_order = None if checkpoint.epoch_order is None else checkpoint.epoch_order.copy()
+    trainer.epoch_position = info["epoch_position"]
+    trainer.epoch_seconds = float(info["epoch_seconds"])
+    trainer.best_epoch = info["best_epoch"]
+    trainer.best_val_loss = math.inf if info["best_val_loss"] is None else float(info["best_val_loss"])
+    trainer.history = [EpochRecord(**record) for record in info["history"]]
+
+
+def is_permutation(order: np.ndarray, n: int) -> bool:
+    return len(order) == n and bool(np.array_equal(np.sort(order), np.arange(n)))
+
+
+# ----------------------------------------------------------------------------- signals
+
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+
+@contextmanager
+def stop_after_batch_on_signals(trainer: Trainer) -> Iterator[list[int]]:
+    """While active, SIGINT (Ctrl-C) and SIGTERM ask ``trainer`` to stop after its current batch
+    instead of killing the process; yields the list of signals received. A second signal gets
+    the usual behaviour (KeyboardInterrupt, termination), for a user who really wants out.
+
+    Does nothing outside the main thread, where Python cannot install signal handlers.
+    """
+    received: list[int] = []
+    if threading.current_thread() is not threading.main_thread():
+        yield received
+        return
+
+    def request_stop(signum, frame):
+        # printing here could re-enter a print the signal interrupted: the caller reports it
+        received.append(signum)
+        trainer.stop_requested = True
+        signal.signal(signum, previous[signum])
+
+    previous = {signum: signal.getsignal(signum) for signum in STOP_SIGNALS}  # before a signal can need it
+    for signum in STOP_SIGNALS:
+        signal.signal(signum, request_stop)
+    try:
+        yield received
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+
+
+def exit_status(signum: int) -> int:
+    """The shell convention for a process ended by a signal: 128 + its number (130, 143)."""
+    return 128 + signum
+

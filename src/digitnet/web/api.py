@@ -1,0 +1,191 @@
+"""The JSON API of the demo, without HTTP: check a request body, run the network, describe the model.
+
+``POST /api/predict`` takes ``{"pixels": [...], "scale": 1 | 255, "width": W, "height": H}``:
+784 numbers are a 28x28 image already framed as MNIST digits are; with ``width`` and ``height``
+the pixels are a raw square canvas, which gets ``digitnet predict``'s preprocessing (crop to the
+ink, fit 20x20, centre of mass). Every way a body can be wrong raises ``BadRequest`` with the
+HTTP status and a message saying what to send instead; the server turns it into a JSON error.
+"""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+
+from ..functional import softmax
+from ..network import Network
+from ..persistence import LoadedModel
+from ..preprocess import IMAGE_SIZE, mnist_preprocess
+
+MAX_BODY_BYTES = 4 * 1024 * 1024  # the largest canvas, 560x560, as 0-255 integers is about 1.3 MB
+MIN_CANVAS_SIDE = IMAGE_SIZE
+MAX_CANVAS_SIDE = 560  # the page's 280x280 canvas at twice its resolution
+SCALES = (1, 255)  # 0..1 floats or 0..255 bytes, as the client says
+FIELDS = ("pixels", "scale", "width", "height")
+TOP_HIDDEN_UNITS = 12
+
+
+class BadRequest(Exception):
+    """A request the client can fix: ``status`` is the 4xx code, ``message`` says what is wrong."""
+
+    def __init__(self, status: int, message: str):
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+def reject_constant(name: str):
+    """``json.loads`` hook: Python's parser accepts ``NaN`` and ``Infinity``; JSON does not."""
+    raise BadRequest(400, f"{name} is not a number JSON allows: pixel values must be finite")
+
+
+def parse_json_body(body: bytes) -> dict:
+    """The request body as a JSON object; empty, malformed, too deep or non-object bodies are 400."""
+    if not body.strip():
+        raise BadRequest(400, 'the body is empty: send a JSON object such as {"pixels": [...784 numbers...]}')
+    try:
+        text = body.decode("utf-8")  # json.loads would also guess UTF-16 and UTF-32; the API is UTF-8
+    except UnicodeDecodeError:
+        raise BadRequest(400, "the body is not UTF-8 text") from None
+    try:
+        request = json.loads(text, parse_constant=reject_constant)
+    except ValueError as error:
+        raise BadRequest(400, f"the body is not valid JSON ({error})") from None
+    except RecursionError:
+        raise BadRequest(400, "the body is not valid JSON (nested too deeply)") from None
+    if not isinstance(request, dict):
+        raise BadRequest(400, f"the body must be a JSON object, got a JSON {json_type(request)}")
+    return request
+
+
+def json_type(value) -> str:
+    """The JSON name of a parsed value's type, for error messages."""
+    names = {dict: "object", list: "array", str: "string", bool: "boolean", int: "number", float: "number"}
+    return names.get(type(value), "null")
+
+
+def input_from_request(request: dict) -> np.ndarray:
+    """A parsed ``/api/predict`` body -> the network's input, ``(784,)`` float32 in [0, 1]."""
+    unknown = sorted(set(request) - set(FIELDS))
+    if unknown:
+        raise BadRequest(400, f"unknown field(s) {', '.join(map(repr, unknown))}; allowed: {', '.join(FIELDS)}")
+    if "pixels" not in request:
+        raise BadRequest(400, "missing field 'pixels'")
+    scale = request.get("scale", 1)
+    if type(scale) is not int or scale not in SCALES:
+        raise BadRequest(400, f"'scale' must be 1 (pixels in [0, 1]) or 255 (pixels in [0, 255]), got {scale!r}")
+    pixels = request["pixels"]
+    if not isinstance(pixels, list):
+        raise BadRequest(400, f"'pixels' must be an array of numbers, got a JSON {json_type(pixels)}")
+    side = canvas_side(request, len(pixels))
+    ink = pixel_values(pixels, scale)
+    if side is None:
+        return ink.astype(np.float32)
+    return mnist_preprocess(ink.reshape(side, side)).reshape(-1)
+
+
+def canvas_side(request: dict, n_pixels: int) -> int | None:
+    """The side of a raw square canvas, or ``None`` for a ready 28x28 image; checks the count."""
+    if "width" not in request and "height" not in request:
+        if n_pixels != IMAGE_SIZE * IMAGE_SIZE:
+            raise BadRequest(
+                400, f"'pixels' has {n_pixels} values: send 784 (a 28x28 image), or 'width' and 'height' for a canvas"
+            )
+        return None
+    if "width" not in request or "height" not in request:
+        raise BadRequest(400, "give both 'width' and 'height' (a square canvas), or neither for a 28x28 image")
+    width, height = request["width"], request["height"]
+    if type(width) is not int or type(height) is not int:
+        raise BadRequest(400, f"'width' and 'height' must be whole numbers, got {width!r} and {height!r}")
+    if width != height:
+        raise BadRequest(400, f"the canvas must be square, got {width}x{height}")
+    if not MIN_CANVAS_SIDE <= width <= MAX_CANVAS_SIDE:
+        raise BadRequest(400, f"the canvas side must be {MIN_CANVAS_SIDE} to {MAX_CANVAS_SIDE} pixels, got {width}")
+    if n_pixels != width * height:
+        raise BadRequest(400, f"'pixels' has {n_pixels} values; a {width}x{height} canvas needs {width * height}")
+    return width
+
+
+def pixel_values(pixels: list, scale: int) -> np.ndarray:
+    """JSON numbers in ``[0, scale]`` -> float64 ink in [0, 1]; anything else is a 400 naming it."""
+    kinds = set(map(type, pixels))
+    if not kinds <= {int, float}:  # bool is its own type here, so true/false are refused too
+        found = sorted({json_type(p) for p in pixels if type(p) not in (int, float)})
+        raise BadRequest(400, f"every pixel must be a number, found {', '.join(found)}")
+    try:
+        values = np.array(pixels, dtype=np.float64)
+    except OverflowError:
+        raise BadRequest(400, "a pixel value is too large to be a number") from None
+    outside = np.flatnonzero(~((values >= 0) & (values <= scale)))  # also catches 1e999, parsed as inf
+    if outside.size:
+        index = int(outside[0])
+        raise BadRequest(400, f"pixel {index} is {values[index]:g}: with scale {scale} values must lie in [0, {scale}]")
+    return values / scale
+
+
+def forward_with_hidden(network: Network, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """One input ``(784,)`` -> (first hidden layer's activations ``(H,)``, probabilities ``(10,)``).
+
+    ``Network.infer`` caches nothing in the layers, so requests served in parallel threads
+    cannot overwrite each other's results. A network with no hidden layer gives an empty array.
+    """
+    hidden, logits = network.infer(x.reshape(1, -1).astype(network.dtype))
+    first = hidden[0][0] if hidden else np.empty(0, dtype=network.dtype)
+    return first, softmax(logits)[0]
+
+
+class Predictor:
+    """A loaded model plus what every answer reuses: the hidden units' weight images."""
+
+    def __init__(self, model: LoadedModel, top_units: int = TOP_HIDDEN_UNITS):
+        self.network = model.network
+        self.top_units = top_units
+        self.description = describe_model(model)
+        self.weight_images = unit_weight_images(self.network)
+
+    def predict(self, x: np.ndarray) -> dict:
+        """The ``/api/predict`` answer for one input ``(784,)`` in [0, 1]."""
+        hidden, probabilities = forward_with_hidden(self.network, x)
+        return {
+            "digit": int(probabilities.argmax()),
+            "probabilities": [round(float(p), 6) for p in probabilities],
+            "input28": [round(float(v), 4) for v in x],
+            "hidden": self.strongest_units(hidden),
+        }
+
+    def strongest_units(self, hidden: np.ndarray) -> list[dict]:
+        """The units with the largest positive activation, strongest first, each with its weights."""
+        order = np.argsort(-hidden, kind="stable")[: self.top_units]
+        return [
+            {"unit": int(j), "activation": round(float(hidden[j]), 4), "weights": self.weight_images[j]}
+            for j in order
+            if hidden[j] > 0
+        ]
+
+
+def unit_weight_images(network: Network) -> list[list[float]]:
+    """Each first-layer unit's 784 incoming weights ``W[:, j]``, divided by their largest
+    magnitude so they lie in [-1, 1]: positive where ink in that pixel excites the unit."""
+    if len(network.dense_layers) < 2:
+        return []
+    W = network.dense_layers[0].W.astype(np.float64)
+    peak = np.abs(W).max(axis=0)
+    normalised = W / np.where(peak > 0, peak, 1)
+    return [[round(float(w), 3) for w in normalised[:, j]] for j in range(W.shape[1])]
+
+
+def describe_model(model: LoadedModel) -> dict:
+    """The ``/api/model`` answer: architecture and the accuracies recorded in the file."""
+    metrics = model.metadata.get("metrics") or {}
+    network = model.network
+    return {
+        "file": model.path.name,
+        "layer_sizes": network.layer_sizes,
+        "activation": network.activation,
+        "dtype": network.dtype.name,
+        "parameters": int(sum(array.size for array in network.parameters().values())),
+        "test_accuracy": metrics.get("test_accuracy"),
+        "val_accuracy": metrics.get("val_accuracy"),
+        "digitnet_version": model.metadata.get("digitnet_version"),
+    }

@@ -1,0 +1,234 @@
+"""``digitnet serve``: the page and its JSON API on the standard library's threaded HTTP server.
+
+One page and two endpoints need no web framework. Everything a client sends is checked before
+use; a bad request gets a 4xx JSON ``{"error": ...}`` (never a traceback), and a client that
+stalls is cut off after ``read_timeout`` seconds. Bound to 127.0.0.1 unless told otherwise.
+"""
+
+from __future__ import annotations
+
+import json
+import socketserver
+import sys
+import time
+import traceback
+from http import HTTPStatus
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from importlib.resources import files
+from typing import Callable
+from urllib.parse import urlsplit
+
+from ..errors import ConfigError
+from ..persistence import LoadedModel
+from ..preprocess import require_pillow
+from .api import MAX_BODY_BYTES, BadRequest, Predictor, input_from_request, parse_json_body
+
+READ_TIMEOUT_SECONDS = 10.0
+STATIC_FILES = {  # URL path -> (file in static/, content type)
+    "/": ("index.html", "text/html; charset=utf-8"),
+    "/app.js": ("app.js", "text/javascript; charset=utf-8"),
+    "/style.css": ("style.css", "text/css; charset=utf-8"),
+    "/favicon.svg": ("favicon.svg", "image/svg+xml"),
+}
+ALLOWED_METHODS = {"/api/predict": "POST", "/api/model": "GET", **{path: "GET" for path in STATIC_FILES}}
+# The page loads only its own files and talks only to its own server: a browser enforces that.
+CONTENT_SECURITY_POLICY = (
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; "
+    "base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+)
+
+
+class DemoServer(ThreadingHTTPServer):
+    """The HTTP server plus what its handlers share: the predictor, the page, the settings."""
+
+    daemon_threads = True  # a stalled client must not keep the process alive at shutdown
+
+    def __init__(self, address, predictor: Predictor, read_timeout: float, log: Callable[[str], None] | None):
+        self.predictor = predictor
+        self.read_timeout = read_timeout
+        self.log = log
+        self.static_files = {
+            path: ((files(__package__) / "static" / name).read_bytes(), content_type)
+            for path, (name, content_type) in STATIC_FILES.items()
+        }
+        super().__init__(address, DemoRequestHandler)
+
+    def server_bind(self) -> None:
+        # HTTPServer.server_bind looks up the host's fully qualified name, a DNS query that
+        # stalls start-up on a machine with no network; the bound address is all we need.
+        socketserver.TCPServer.server_bind(self)
+        self.server_name, self.server_port = self.server_address[:2]
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.server_name}:{self.server_port}/"
+
+    def handle_error(self, request, client_address) -> None:
+        # a client that hangs up mid-answer is routine; anything else is worth a log line
+        if self.log and not isinstance(sys.exc_info()[1], ConnectionError):
+            self.log(f"error while serving {client_address[0]}: {traceback.format_exc()}")
+
+
+class DemoRequestHandler(BaseHTTPRequestHandler):
+    """One connection: GET the page or the model description, POST a drawing to predict."""
+
+    protocol_version = "HTTP/1.1"  # keep-alive: the page predicts many times per drawing
+    # a request line without a version would otherwise get an HTTP/0.9 answer: no status, no headers
+    default_request_version = "HTTP/1.0"
+    server_version = "digitnet"
+    sys_version = ""
+    server: DemoServer
+
+    def setup(self) -> None:
+        self.timeout = self.server.read_timeout  # applied to the socket by StreamRequestHandler
+        super().setup()
+
+    def do_GET(self) -> None:
+        path = urlsplit(self.path).path
+        self.close_if_body_unread()
+        if path == "/api/model":
+            self.send_json(HTTPStatus.OK, self.server.predictor.description)
+        elif path in self.server.static_files:
+            self.send_static(*self.server.static_files[path])
+        else:
+            self.refuse_path(path)
+
+    def do_POST(self) -> None:
+        path = urlsplit(self.path).path
+        if path != "/api/predict":
+            self.refuse_path(path)
+            return
+        try:
+            request = parse_json_body(self.read_json_body())
+            answer = self.server.predictor.predict(input_from_request(request))
+        except BadRequest as error:
+            self.send_json(error.status, {"error": error.message})
+            return
+        except Exception:  # a bug of ours: log it here, tell the client no more than that
+            self.log_message("%s", traceback.format_exc())
+            self.close_connection = True
+            self.send_json(HTTPStatus.INTERNAL_SERVER_ERROR, {"error": "internal error (see the server's log)"})
+            return
+        self.send_json(HTTPStatus.OK, answer)
+
+    def close_if_body_unread(self) -> None:
+        """Bytes of a body left on a kept-alive connection would be read as the next request."""
+        if self.headers.get("Content-Length", "0").strip() != "0" or "Transfer-Encoding" in self.headers:
+            self.close_connection = True
+
+    def read_json_body(self) -> bytes:
+        """The body, after checking its headers; an error before the whole body is read closes
+        the connection (``close_if_body_unread``)."""
+        keep_alive = not self.close_connection
+        self.close_connection = True
+        if "Content-Type" not in self.headers:
+            raise BadRequest(415, "missing Content-Type: send the body as application/json")
+        if self.headers.get_content_type() != "application/json":
+            raise BadRequest(415, f"Content-Type {self.headers['Content-Type']!r} is not accepted: send application/json")
+        charset = self.headers.get_content_charset()
+        if charset not in (None, "utf-8", "utf8"):
+            raise BadRequest(415, f"charset {charset} is not accepted: send UTF-8")
+        if "Transfer-Encoding" in self.headers:
+            raise BadRequest(411, "chunked bodies are not accepted: send a Content-Length")
+        length_header = self.headers.get("Content-Length")
+        if length_header is None:
+            raise BadRequest(411, "missing Content-Length")
+        if not length_header.strip().isdigit():
+            raise BadRequest(400, f"Content-Length {length_header!r} is not a byte count")
+        length = int(length_header)
+        if length > MAX_BODY_BYTES:
+            raise BadRequest(413, f"the body is {length} bytes; the limit is {MAX_BODY_BYTES}")
+        body = self.read_exactly(length)
+        self.close_connection = not keep_alive
+        return body
+
+    def read_exactly(self, length: int) -> bytes:
+        """``length`` bytes within ``read_timeout`` in all: the socket timeout alone would let a
+        client that sends one byte every few seconds hold a thread for ever."""
+        deadline = time.monotonic() + self.server.read_timeout
+        chunks, received = [], 0
+        try:
+            while received < length:
+                if time.monotonic() > deadline:
+                    raise TimeoutError
+                chunk = self.rfile.read1(min(length - received, 1 << 16))
+                if not chunk:
+                    raise BadRequest(400, f"the body ended after {received} of {length} bytes")
+                chunks.append(chunk)
+                received += len(chunk)
+        except TimeoutError:
+            raise BadRequest(408, f"timed out after {self.server.read_timeout:g}s with {received} of {length} bytes read") from None
+        return b"".join(chunks)
+
+    def refuse_path(self, path: str) -> None:
+        self.close_if_body_unread()
+        if path in ALLOWED_METHODS:
+            self.send_json(HTTPStatus.METHOD_NOT_ALLOWED, {"error": f"{path} accepts {ALLOWED_METHODS[path]} only"},
+                           {"Allow": ALLOWED_METHODS[path]})
+        else:
+            self.send_json(HTTPStatus.NOT_FOUND, {"error": f"no such page: {path}"})
+
+    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+        """Errors found by ``http.server`` itself (a garbled request line, huge headers, an
+        unknown method) as JSON too; an unknown method is the client's error (405), not 501."""
+        self.close_connection = True
+        if code == HTTPStatus.NOT_IMPLEMENTED:
+            self.send_json(HTTPStatus.METHOD_NOT_ALLOWED, {"error": message or "method not allowed"}, {"Allow": "GET, POST"})
+        elif code == HTTPStatus.HTTP_VERSION_NOT_SUPPORTED:
+            self.send_json(HTTPStatus.BAD_REQUEST, {"error": message or "HTTP version not supported"})
+        else:
+            self.send_json(code, {"error": message or HTTPStatus(code).phrase})
+
+    def send_json(self, status: int, body: dict, headers: dict[str, str] | None = None) -> None:
+        data = json.dumps(body, separators=(",", ":")).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Cache-Control", "no-store")
+        for name, value in (headers or {}).items():
+            self.send_header(name, value)
+        self.send_body(data)
+
+    def send_static(self, data: bytes, content_type: str) -> None:
+        self.send_response(HTTPStatus.OK)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+        self.send_header("Cache-Control", "no-cache")
+        self.send_body(data)
+
+    def send_body(self, data: bytes) -> None:
+        self.send_header("Content-Length", str(len(data)))
+        self.send_header("X-Content-Type-Options", "nosniff")
+        if self.close_connection:
+            self.send_header("Connection", "close")
+        self.end_headers()
+        self.wfile.write(data)
+
+    def log_request(self, code="-", size="-") -> None:
+        pass  # one line per debounced prediction would drown the errors worth reading
+
+    def log_error(self, format: str, *args) -> None:
+        if format.startswith("Request timed out"):
+            return  # an idle keep-alive connection being closed is routine, not an error
+        self.log_message(format, *args)
+
+    def log_message(self, format: str, *args) -> None:
+        if self.server.log:
+            self.server.log(f"{self.address_string()} {format % args}")
+
+
+def make_server(
+    model: LoadedModel,
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    read_timeout: float = READ_TIMEOUT_SECONDS,
+    log: Callable[[str], None] | None = None,
+) -> DemoServer:
+    """A server for ``model`` listening on ``host:port`` (port 0: any free port); call
+    ``serve_forever()`` on it. Raises ``ConfigError`` if the address cannot be used."""
+    require_pillow()  # canvas preprocessing needs it: fail now, not on the first request
+    if not 0 <= port <= 65535:
+        raise ConfigError(f"port {port} is out of range (0-65535)")
+    try:
+        return DemoServer((host, port), Predictor(model), read_timeout, log)
+    except OSError as error:
+        raise ConfigError(f"cannot listen on {host}:{port} ({error.strerror or error})") from None
