@@ -95,8 +95,9 @@ def test_fast_and_plain_path_train_the_same_weights(mnist_train, overrides):
     assert [r.train_loss for r in fast.history] == [r.train_loss for r in plain.history]
 
 
-@pytest.mark.parametrize("overrides", [{"activation": "tanh"}, {"loss": "mse"}])
-def test_other_activations_and_losses_take_the_plain_path(mnist_train, overrides):
+@pytest.mark.parametrize("overrides", [{"activation": "tanh"}, {"loss": "mse"}, {"dropout": 0.2},
+                                       {"augment": "affine"}])
+def test_other_activations_losses_dropout_and_augmentation_take_the_plain_path(mnist_train, overrides):
     assert small_trainer(mnist_train, **overrides).fast_step is None
 
 
