@@ -1,6 +1,7 @@
 # Two commands do all the set-up on a fresh clone (see README):
 #   make train   create .venv, install digitnet, fetch MNIST if needed, train the default network
 #   make test    create .venv with the test tools, run the test suite
+#   make bench   digitnet against PyTorch and scikit-learn (benchmarks/compare.py; ARGS=--quick)
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -8,7 +9,7 @@ PIP := $(BIN)/python -m pip install --quiet --disable-pip-version-check
 # torch 2.13.0 is the CPU build (a few hundred MB); it is only a reference the tests compare against.
 TEST_EXTRAS := '.[dev,image,plot,notebook,web,web-test]' torch==2.13.0
 
-.PHONY: train test setup setup-test notebook figures pdf clean
+.PHONY: train test bench setup setup-test setup-bench notebook figures pdf clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -21,14 +22,22 @@ $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 	$(PIP) -e $(TEST_EXTRAS)
 	touch $@
 
+$(VENV)/.installed-bench: pyproject.toml | $(BIN)/python
+	$(PIP) -e '.[bench]'
+	touch $@
+
 setup: $(VENV)/.installed-run
 setup-test: $(VENV)/.installed-test
+setup-bench: $(VENV)/.installed-bench
 
 train: setup
 	$(BIN)/digitnet train $(ARGS)
 
 test: setup-test
 	$(BIN)/python -m pytest $(ARGS)
+
+bench: setup-bench
+	$(BIN)/python benchmarks/compare.py $(ARGS)
 
 # re-run the tutorial notebook and save its outputs in place (commit the result)
 notebook: setup-test
