@@ -11,7 +11,7 @@ Three measurements for the README, each against a target of issue 7:
    weights, the same shuffled order, the same learning rate every step (the schedule is a pure
    function of the step), Nesterov momentum and weight decay on the weights only. The recipe
    trains to the end; its final accuracy is reported too, since it must stay >= 98.0%.
-   The default recipe (12 epochs) runs on one seed unless ``--default-seeds`` says more.
+   The default recipe runs on one seed unless ``--default-seeds`` says more.
 
 Usage (``bench`` extra)::
 
@@ -37,7 +37,7 @@ import numpy as np
 
 from compare import THREADS, load_data, spread, worker_environment
 
-# the fastest recipe found that reaches 98.0% on every seed tried (docs/README-issue-7.md)
+# the fastest recipe found that reaches 98.0% on every seed tried (README, How fast is it?)
 FASTEST = {"hidden": (192,), "epochs": 4, "lr": 0.2}
 TARGET = 0.98
 
@@ -172,7 +172,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="1 seed for each recipe")
     parser.add_argument("--seeds", type=int, default=3, help="seeds for the fastest recipe")
-    parser.add_argument("--default-seeds", type=int, default=1, help="seeds for the default recipe (12 epochs)")
+    parser.add_argument("--default-seeds", type=int, default=1, help="seeds for the default recipe")
     parser.add_argument("--rss-epochs", type=int, default=1, help="epochs of the `digitnet train` RSS run")
     parser.add_argument("--threads", type=int, default=THREADS, help="threads for every run (default 2)")
     parser.add_argument("--data", default=None)
