@@ -68,7 +68,7 @@ def instrument(trainer: Trainer, timer: StageTimer) -> None:
 
 
 def one_epoch_seconds(trainer: Trainer, clock) -> float:
-    order = trainer.shuffle_rng.permutation(len(trainer.train_set))
+    order = trainer.generators["shuffle"].permutation(len(trainer.train_set))
     started = clock()
     for start in range(0, len(order), trainer.config.batch_size):
         trainer.train_step(order[start : start + trainer.config.batch_size])

@@ -96,7 +96,7 @@ def pytorch_run(config, train, val, test) -> tuple[list[float], list[float]]:
     seconds, accuracies, step = [], [], 0
     for _ in range(config.epochs):
         started = time.perf_counter()
-        order = torch.from_numpy(reference.shuffle_rng.permutation(len(X)))
+        order = torch.from_numpy(reference.generators["shuffle"].permutation(len(X)))
         for start in range(0, len(X), config.batch_size):
             indices = order[start : start + config.batch_size]
             for group in optimizer.param_groups:
