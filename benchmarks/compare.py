@@ -149,11 +149,13 @@ def worker_environment(threads: int = THREADS) -> dict:
     return env
 
 
-def run_in_subprocess(spec: dict) -> dict:
-    completed = subprocess.run([sys.executable, __file__, "--worker", json.dumps(spec)], env=worker_environment(spec["threads"]),
+def run_in_subprocess(spec: dict, script: str = __file__) -> dict:
+    """Run ``script --worker SPEC`` in a fresh process (its own peak RSS, its own thread
+    settings) and return the JSON it prints last."""
+    completed = subprocess.run([sys.executable, script, "--worker", json.dumps(spec)], env=worker_environment(spec["threads"]),
                                capture_output=True, text=True)
     if completed.returncode != 0:
-        raise RuntimeError(f"{spec['contender']} failed:\n{completed.stderr[-3000:]}")
+        raise RuntimeError(f"{spec} failed:\n{completed.stderr[-3000:]}")
     return json.loads(completed.stdout.strip().splitlines()[-1])
 
 

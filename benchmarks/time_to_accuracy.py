@@ -35,7 +35,7 @@ from pathlib import Path
 
 import numpy as np
 
-from compare import THREADS, load_data, spread, worker_environment
+from compare import THREADS, load_data, run_in_subprocess, spread, worker_environment
 
 # the fastest recipe found that reaches 98.0% on every seed tried (README, How fast is it?)
 FASTEST = {"hidden": (192,), "epochs": 4, "lr": 0.2}
@@ -121,14 +121,6 @@ def worker(spec: dict) -> dict:
     return {"seconds": seconds, "accuracies": accuracies}
 
 
-def run_in_subprocess(spec: dict) -> dict:
-    completed = subprocess.run([sys.executable, __file__, "--worker", json.dumps(spec)], env=worker_environment(spec["threads"]),
-                               capture_output=True, text=True)
-    if completed.returncode != 0:
-        raise RuntimeError(f"{spec} failed:\n{completed.stderr[-3000:]}")
-    return json.loads(completed.stdout.strip().splitlines()[-1])
-
-
 def time_to_target(run: dict) -> float | None:
     elapsed = 0.0
     for seconds, accuracy in zip(run["seconds"], run["accuracies"]):
@@ -203,7 +195,7 @@ def main(argv: list[str] | None = None) -> int:
         for recipe, contender in runs:  # alternated within each seed
             if seed >= seeds[recipe]:
                 continue
-            run = run_in_subprocess({"recipe": recipe, "contender": contender, "seed": seed, "data": args.data,
+            run = run_in_subprocess(script=__file__, spec={"recipe": recipe, "contender": contender, "seed": seed, "data": args.data,
                                      "threads": args.threads})
             runs[recipe, contender].append(run)
             print(f"{recipe} {contender} seed {seed}: {[round(100 * a, 2) for a in run['accuracies']]}", file=sys.stderr)
