@@ -35,7 +35,7 @@ from pathlib import Path
 
 import numpy as np
 
-from compare import THREADS, load_data, run_in_subprocess, spread, worker_environment
+from compare import THREADS, load_data, run_in_subprocess, spread, time_to, worker_environment
 
 # the fastest recipe found that reaches 98.0% on every seed tried (README, How fast is it?)
 FASTEST = {"hidden": (192,), "epochs": 4, "lr": 0.2}
@@ -121,15 +121,6 @@ def worker(spec: dict) -> dict:
     return {"seconds": seconds, "accuracies": accuracies}
 
 
-def time_to_target(run: dict) -> float | None:
-    elapsed = 0.0
-    for seconds, accuracy in zip(run["seconds"], run["accuracies"]):
-        elapsed += seconds
-        if accuracy >= TARGET:
-            return elapsed
-    return None
-
-
 # ----------------------------------------------------------------------------- RSS and evaluate
 
 def train_peak_rss_mb(data: str | None, epochs: int | None, threads: int) -> tuple[float, str]:
@@ -206,7 +197,7 @@ def main(argv: list[str] | None = None) -> int:
     for (recipe, contender), these in runs.items():
         config = recipe_config(recipe, 0)
         label = f"{recipe}: 784-{'-'.join(map(str, config.hidden))}-10, {config.epochs} epochs"
-        hits = [t for t in map(time_to_target, these) if t is not None]
+        hits = [t for t in (time_to(run, TARGET) for run in these) if t is not None]
         print(f"| {label} | {contender} | {spread([statistics.median(r['seconds']) for r in these])} "
               f"| {spread(hits, '{:.2f}') if hits else 'not reached'} | {len(hits)}/{len(these)} "
               f"| {spread([100 * r['accuracies'][-1] for r in these], '{:.2f}')} |")
