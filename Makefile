@@ -9,7 +9,7 @@ PIP := $(BIN)/python -m pip install --quiet --disable-pip-version-check
 # torch 2.13.0 is the CPU build (a few hundred MB); it is only a reference the tests compare against.
 TEST_EXTRAS := '.[dev,image,plot,notebook,web,web-test]' torch==2.13.0
 
-.PHONY: train test bench setup setup-test setup-bench notebook figures pdf clean
+.PHONY: train test lint bench setup setup-test setup-bench notebook figures pdf clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -33,8 +33,13 @@ setup-bench: $(VENV)/.installed-bench
 train: setup
 	$(BIN)/digitnet train $(ARGS)
 
-test: setup-test
+# style first (seconds), then the suite
+test: lint
 	$(BIN)/python -m pytest $(ARGS)
+
+lint: setup-test
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 
 bench: setup-bench
 	$(BIN)/python benchmarks/compare.py $(ARGS)

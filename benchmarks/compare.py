@@ -42,6 +42,7 @@ TARGETS = (0.975, 0.980)
 
 # ----------------------------------------------------------------------------- one run, in a worker process
 
+
 def load_data(data: str | None):
     from digitnet.data import load_mnist_split, resolve_data_dir
 
@@ -52,9 +53,19 @@ def load_data(data: str | None):
 def run_digitnet(spec: dict, train, test) -> tuple[list[float], list[float]]:
     from digitnet.training import TrainConfig, Trainer
 
-    config = TrainConfig(hidden=(spec["hidden"],), optimizer=spec["optimizer"], lr=LEARNING_RATES[spec["optimizer"]],
-                         momentum=0.9, nesterov=False, weight_decay=0.0, schedule="constant",
-                         epochs=spec["epochs"], batch_size=spec["batch_size"], patience=0, seed=spec["seed"])
+    config = TrainConfig(
+        hidden=(spec["hidden"],),
+        optimizer=spec["optimizer"],
+        lr=LEARNING_RATES[spec["optimizer"]],
+        momentum=0.9,
+        nesterov=False,
+        weight_decay=0.0,
+        schedule="constant",
+        epochs=spec["epochs"],
+        batch_size=spec["batch_size"],
+        patience=0,
+        seed=spec["seed"],
+    )
     # the test set stands in as the "validation" set: scored after every epoch, outside the timing
     trainer = Trainer(config, train, test, log=lambda line: None)
     records = [trainer.run_epoch() for _ in range(spec["epochs"])]
@@ -72,10 +83,15 @@ def run_pytorch(spec: dict, train, test) -> tuple[list[float], list[float]]:
     y = torch.from_numpy(train.labels.astype(np.int64))
     X_test = torch.from_numpy(test.images.astype(np.float32) / np.float32(255))
     y_test = torch.from_numpy(test.labels.astype(np.int64))
-    model = torch.nn.Sequential(torch.nn.Linear(784, spec["hidden"]), torch.nn.ReLU(), torch.nn.Linear(spec["hidden"], 10))
+    model = torch.nn.Sequential(
+        torch.nn.Linear(784, spec["hidden"]), torch.nn.ReLU(), torch.nn.Linear(spec["hidden"], 10)
+    )
     lr = LEARNING_RATES[spec["optimizer"]]
-    optimizer = (torch.optim.SGD(model.parameters(), lr=lr, momentum=0.9) if spec["optimizer"] == "sgd"
-                 else torch.optim.Adam(model.parameters(), lr=lr))
+    optimizer = (
+        torch.optim.SGD(model.parameters(), lr=lr, momentum=0.9)
+        if spec["optimizer"] == "sgd"
+        else torch.optim.Adam(model.parameters(), lr=lr)
+    )
     batch, seconds, accuracies = spec["batch_size"], [], []
     for _ in range(spec["epochs"]):
         started = time.perf_counter()
@@ -97,10 +113,19 @@ def run_sklearn(spec: dict, train, test) -> tuple[list[float], list[float]]:
 
     X = train.images.astype(np.float32) / np.float32(255)
     X_test = test.images.astype(np.float32) / np.float32(255)
-    model = MLPClassifier(hidden_layer_sizes=(spec["hidden"],), activation="relu", solver=spec["optimizer"],
-                          alpha=0.0, batch_size=spec["batch_size"], learning_rate="constant",
-                          learning_rate_init=LEARNING_RATES[spec["optimizer"]], momentum=0.9,
-                          nesterovs_momentum=False, shuffle=True, random_state=spec["seed"])
+    model = MLPClassifier(
+        hidden_layer_sizes=(spec["hidden"],),
+        activation="relu",
+        solver=spec["optimizer"],
+        alpha=0.0,
+        batch_size=spec["batch_size"],
+        learning_rate="constant",
+        learning_rate_init=LEARNING_RATES[spec["optimizer"]],
+        momentum=0.9,
+        nesterovs_momentum=False,
+        shuffle=True,
+        random_state=spec["seed"],
+    )
     classes = np.arange(10)
     seconds, accuracies = [], []
     for _ in range(spec["epochs"]):
@@ -115,8 +140,9 @@ def run_matmul_limit(spec: dict, train, test) -> tuple[list[float], list[float]]
     from matmul_limit import matmul_seconds_per_epoch
 
     sizes = [784, spec["hidden"], 10]
-    return [matmul_seconds_per_epoch(sizes, spec["batch_size"], len(train), seed=epoch)
-            for epoch in range(spec["epochs"])], []
+    return [
+        matmul_seconds_per_epoch(sizes, spec["batch_size"], len(train), seed=epoch) for epoch in range(spec["epochs"])
+    ], []
 
 
 RUNNERS = {"digitnet": run_digitnet, "pytorch": run_pytorch, "sklearn": run_sklearn, "matmul-limit": run_matmul_limit}
@@ -127,8 +153,10 @@ def blas_description() -> str:
 
     for pool in threadpool_info():
         if pool["user_api"] == "blas" and "numpy" in pool["filepath"]:
-            return (f"{pool['internal_api']} {pool['version']} ({pool.get('architecture', '?')} kernels, "
-                    f"{pool['num_threads']} threads)")
+            return (
+                f"{pool['internal_api']} {pool['version']} ({pool.get('architecture', '?')} kernels, "
+                f"{pool['num_threads']} threads)"
+            )
     return "unknown"
 
 
@@ -136,14 +164,23 @@ def worker(spec: dict) -> dict:
     train, test = load_data(spec["data"])
     seconds, accuracies = RUNNERS[spec["contender"]](spec, train, test)
     peak_rss_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # Linux: KiB
-    return {"seconds": seconds, "accuracies": accuracies, "peak_rss_mb": peak_rss_kib / 1024,
-            "blas": blas_description() if spec["contender"] == "digitnet" else None}
+    return {
+        "seconds": seconds,
+        "accuracies": accuracies,
+        "peak_rss_mb": peak_rss_kib / 1024,
+        "blas": blas_description() if spec["contender"] == "digitnet" else None,
+    }
 
 
 def worker_environment(threads: int = THREADS) -> dict:
     """``threads`` for every library; OpenBLAS picks its own kernel (see the env notes)."""
-    env = {**os.environ, "OPENBLAS_NUM_THREADS": str(threads), "OMP_NUM_THREADS": str(threads),
-           "MKL_NUM_THREADS": str(threads), "PYTHONPATH": os.pathsep.join([str(HERE), os.environ.get("PYTHONPATH", "")])}
+    env = {
+        **os.environ,
+        "OPENBLAS_NUM_THREADS": str(threads),
+        "OMP_NUM_THREADS": str(threads),
+        "MKL_NUM_THREADS": str(threads),
+        "PYTHONPATH": os.pathsep.join([str(HERE), os.environ.get("PYTHONPATH", "")]),
+    }
     for name in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"):  # both or neither: they slow a current OpenBLAS
         env.pop(name, None)
     return env
@@ -152,14 +189,19 @@ def worker_environment(threads: int = THREADS) -> dict:
 def run_in_subprocess(spec: dict, script: str = __file__) -> dict:
     """Run ``script --worker SPEC`` in a fresh process (its own peak RSS, its own thread
     settings) and return the JSON it prints last."""
-    completed = subprocess.run([sys.executable, script, "--worker", json.dumps(spec)], env=worker_environment(spec["threads"]),
-                               capture_output=True, text=True)
+    completed = subprocess.run(
+        [sys.executable, script, "--worker", json.dumps(spec)],
+        env=worker_environment(spec["threads"]),
+        capture_output=True,
+        text=True,
+    )
     if completed.returncode != 0:
         raise RuntimeError(f"{spec} failed:\n{completed.stderr[-3000:]}")
     return json.loads(completed.stdout.strip().splitlines()[-1])
 
 
 # ----------------------------------------------------------------------------- the rotation and the table
+
 
 def seconds_per_epoch(run: dict) -> float:
     """Median over epochs 2..N (epoch 1 pays for first-touch memory and thread start-up)."""
@@ -200,40 +242,59 @@ def config_rows(config: dict, runs: dict[str, list[dict]]) -> list[str]:
             continue
         these = [seconds_per_epoch(r) for r in runs[contender]]
         ratio = spread([a / b for a, b in zip(mine, these)], "{:.2f}") if contender != "digitnet" else "1"
-        rows.append(" | ".join([
-            f"| {label}", contender, spread(these), ratio,
-            *(reached([time_to(r, t) for r in runs[contender]], "{:.1f}") for t in TARGETS),
-            spread([100 * r["accuracies"][-1] for r in runs[contender]], "{:.2f}"),
-            spread([100 * max(r["accuracies"]) for r in runs[contender]], "{:.2f}"),
-            spread([r["peak_rss_mb"] for r in runs[contender]], "{:.0f}") + " |",
-        ]))
+        rows.append(
+            " | ".join(
+                [
+                    f"| {label}",
+                    contender,
+                    spread(these),
+                    ratio,
+                    *(reached([time_to(r, t) for r in runs[contender]], "{:.1f}") for t in TARGETS),
+                    spread([100 * r["accuracies"][-1] for r in runs[contender]], "{:.2f}"),
+                    spread([100 * max(r["accuracies"]) for r in runs[contender]], "{:.2f}"),
+                    spread([r["peak_rss_mb"] for r in runs[contender]], "{:.0f}") + " |",
+                ]
+            )
+        )
     if "matmul-limit" in runs:
         limit = [seconds_per_epoch(r) for r in runs["matmul-limit"]]
         flops = matmul_flops_per_epoch([784, config["hidden"], 10], config["batch_size"], 60_000)
-        rows.append(f"| {label} | matmul limit | {spread(limit)} | {spread([a / b for a, b in zip(mine, limit)], '{:.2f}')}"
-                    f" | digitnet {spread([flops / s / 1e9 for s in mine], '{:.0f}')} GFLOP/s"
-                    f" | limit {spread([flops / s / 1e9 for s in limit], '{:.0f}')} GFLOP/s | | | |")
+        rows.append(
+            f"| {label} | matmul limit | {spread(limit)} | {spread([a / b for a, b in zip(mine, limit)], '{:.2f}')}"
+            f" | digitnet {spread([flops / s / 1e9 for s in mine], '{:.0f}')} GFLOP/s"
+            f" | limit {spread([flops / s / 1e9 for s in limit], '{:.0f}')} GFLOP/s | | | |"
+        )
     return rows
 
 
-TABLE_HEADER = ("| configuration | contender | s/epoch (epochs 2..N) | digitnet ÷ this | time to 97.5% (s) "
-                "| time to 98.0% (s) | final test acc % | best test acc % | peak RSS (MB) |\n"
-                "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+TABLE_HEADER = (
+    "| configuration | contender | s/epoch (epochs 2..N) | digitnet ÷ this | time to 97.5% (s) "
+    "| time to 98.0% (s) | final test acc % | best test acc % | peak RSS (MB) |\n"
+    "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
+)
 
 
 def machine_description(blas: str | None) -> str:
     import psutil
 
-    model = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-                  if line.startswith("model name")), platform.processor())
+    model = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        ),
+        platform.processor(),
+    )
     versions = [f"Python {platform.python_version()}", f"NumPy {np.__version__} ({blas})"]
     for module in ("torch", "sklearn"):
         try:
             versions.append(f"{module} {__import__(module).__version__}")
         except ImportError:
             versions.append(f"{module} not installed")
-    return (f"{model}, {psutil.cpu_count(logical=False)} cores / {psutil.cpu_count()} threads, "
-            f"{psutil.virtual_memory().total / 2**30:.0f} GiB; " + ", ".join(versions))
+    return (
+        f"{model}, {psutil.cpu_count(logical=False)} cores / {psutil.cpu_count()} threads, "
+        f"{psutil.virtual_memory().total / 2**30:.0f} GiB; " + ", ".join(versions)
+    )
 
 
 def configurations(args) -> list[dict]:
@@ -241,11 +302,14 @@ def configurations(args) -> list[dict]:
         return [{"hidden": 128, "batch_size": 128, "optimizer": "sgd", "epochs": 3}]
     configs = []
     for optimizer in args.optimizers:
-        configs += [{"hidden": 128, "batch_size": 128, "optimizer": optimizer, "epochs": args.epochs},
-                    {"hidden": 800, "batch_size": 128, "optimizer": optimizer, "epochs": args.epochs_800}]
+        configs += [
+            {"hidden": 128, "batch_size": 128, "optimizer": optimizer, "epochs": args.epochs},
+            {"hidden": 800, "batch_size": 128, "optimizer": optimizer, "epochs": args.epochs_800},
+        ]
     # the batch sweep with the first optimizer only, to keep a full run near 15 minutes
-    return configs + [{"hidden": 128, "batch_size": b, "optimizer": args.optimizers[0], "epochs": args.epochs}
-                      for b in (64, 256)]
+    return configs + [
+        {"hidden": 128, "batch_size": b, "optimizer": args.optimizers[0], "epochs": args.epochs} for b in (64, 256)
+    ]
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -280,15 +344,20 @@ def main(argv: list[str] | None = None) -> int:
                 run = run_in_subprocess(spec)
                 runs[contender].append(run)
                 blas = blas or run["blas"]
-                print(f"{config} {contender} round {repeat + 1}: {seconds_per_epoch(run):.3f} s/epoch, "
-                      f"acc {run['accuracies'][-1:] }, {run['peak_rss_mb']:.0f} MB", file=sys.stderr)
+                print(
+                    f"{config} {contender} round {repeat + 1}: {seconds_per_epoch(run):.3f} s/epoch, "
+                    f"acc {run['accuracies'][-1:]}, {run['peak_rss_mb']:.0f} MB",
+                    file=sys.stderr,
+                )
         results.append((config, runs))
         print("\n".join(config_rows(config, runs)), flush=True)  # rows as each configuration completes
         if args.json:
             Path(args.json).write_text(json.dumps([{"config": c, "runs": r} for c, r in results], indent=1))
     print(f"\nMachine: {machine_description(blas)}.")
-    print(f"Load average (1, 5, 15 min) at the end: {', '.join(f'{x:.1f}' for x in os.getloadavg())}; "
-          f"{repeats} rounds, contenders alternated, {args.threads} thread(s) each.")
+    print(
+        f"Load average (1, 5, 15 min) at the end: {', '.join(f'{x:.1f}' for x in os.getloadavg())}; "
+        f"{repeats} rounds, contenders alternated, {args.threads} thread(s) each."
+    )
     return 0
 
 

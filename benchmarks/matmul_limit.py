@@ -21,16 +21,17 @@ def batch_sizes(n_train: int, batch_size: int) -> list[int]:
 
 def step_products(layer_sizes: list[int], n: int, rng: np.random.Generator):
     """``(a, b, out)`` triples, one per matrix product of a step on a batch of ``n``."""
+
     def array(*shape):
         return rng.random(shape, dtype=np.float32)
 
     products = []
     for index, (n_in, n_out) in enumerate(zip(layer_sizes, layer_sizes[1:])):
         inputs, weights, grad_out = array(n, n_in), array(n_in, n_out), array(n, n_out)
-        products.append((inputs, weights, array(n, n_out)))            # Z = X W, notes eq. (1)
-        products.append((inputs.T, grad_out, array(n_in, n_out)))      # dW = X^T dZ, eq. (7)
+        products.append((inputs, weights, array(n, n_out)))  # Z = X W, notes eq. (1)
+        products.append((inputs.T, grad_out, array(n_in, n_out)))  # dW = X^T dZ, eq. (7)
         if index > 0:
-            products.append((grad_out, weights.T, array(n, n_in)))     # dX = dZ W^T, eq. (9)
+            products.append((grad_out, weights.T, array(n, n_in)))  # dX = dZ W^T, eq. (9)
     return products
 
 
@@ -43,8 +44,9 @@ def matmul_flops_per_epoch(layer_sizes: list[int], batch_size: int, n_train: int
     return total
 
 
-def matmul_seconds_per_epoch(layer_sizes: list[int], batch_size: int, n_train: int, seed: int = 0,
-                             clock=time.perf_counter) -> float:
+def matmul_seconds_per_epoch(
+    layer_sizes: list[int], batch_size: int, n_train: int, seed: int = 0, clock=time.perf_counter
+) -> float:
     """Seconds for one epoch's matrix products, each written into a preallocated array."""
     rng = np.random.default_rng(seed)
     sizes = batch_sizes(n_train, batch_size)

@@ -22,12 +22,11 @@ import time
 from collections import defaultdict
 
 import numpy as np
+from matmul_limit import matmul_seconds_per_epoch
 
 import digitnet.training
 from digitnet.data import load_mnist_split, resolve_data_dir
 from digitnet.training import TrainConfig, Trainer
-
-from matmul_limit import matmul_seconds_per_epoch
 
 
 class StageTimer:
@@ -87,9 +86,17 @@ def main() -> None:
     clock = time.process_time if args.clock == "cpu" else time.perf_counter
 
     train = load_mnist_split(resolve_data_dir(args.data), "train")
-    config = TrainConfig(hidden=(args.hidden,), batch_size=args.batch_size, optimizer=args.optimizer,
-                         lr=0.1 if args.optimizer == "sgd" else 1e-3, nesterov=False, weight_decay=0.0,
-                         schedule="constant", epochs=2, val_size=1)
+    config = TrainConfig(
+        hidden=(args.hidden,),
+        batch_size=args.batch_size,
+        optimizer=args.optimizer,
+        lr=0.1 if args.optimizer == "sgd" else 1e-3,
+        nesterov=False,
+        weight_decay=0.0,
+        schedule="constant",
+        epochs=2,
+        val_size=1,
+    )
     trainer = Trainer(config, train.subset(np.arange(len(train))), train.subset(np.arange(1)), log=lambda _: None)
     if args.plain:
         trainer.fast_step = None
@@ -100,9 +107,11 @@ def main() -> None:
     total = one_epoch_seconds(trainer, clock)
     limit = matmul_seconds_per_epoch(config.layer_sizes, args.batch_size, len(train), clock=clock)
 
-    print(f"784-{args.hidden}-10, batch {args.batch_size}, {args.optimizer}, "
-          f"{'plain' if args.plain else 'fast'} path, {args.clock} clock; epoch {1e3 * untimed:.0f} ms untimed, "
-          f"{1e3 * total:.0f} ms with stage timers; matmul limit {1e3 * limit:.0f} ms\n")
+    print(
+        f"784-{args.hidden}-10, batch {args.batch_size}, {args.optimizer}, "
+        f"{'plain' if args.plain else 'fast'} path, {args.clock} clock; epoch {1e3 * untimed:.0f} ms untimed, "
+        f"{1e3 * total:.0f} ms with stage timers; matmul limit {1e3 * limit:.0f} ms\n"
+    )
     print("| stage | ms / epoch | share |\n| --- | ---: | ---: |")
     for stage, seconds in sorted(timer.seconds.items(), key=lambda item: -item[1]):
         print(f"| {stage} | {1e3 * seconds:.1f} | {100 * seconds / total:.0f}% |")

@@ -52,15 +52,22 @@ def request_bodies(data: str | None, payload: str, count: int = 200) -> list[byt
         return [json.dumps({"pixels": image.tolist(), "scale": 255}).encode() for image in images]
     block = np.ones((10, 10), dtype=np.uint8)
     return [
-        json.dumps({"pixels": np.kron(image.reshape(28, 28), block).ravel().tolist(),
-                    "width": 280, "height": 280, "scale": 255}).encode()
+        json.dumps(
+            {
+                "pixels": np.kron(image.reshape(28, 28), block).ravel().tolist(),
+                "width": 280,
+                "height": 280,
+                "scale": 255,
+            }
+        ).encode()
         for image in images
     ]
 
 
 def start_server(model: Path) -> tuple[subprocess.Popen, int]:
-    process = subprocess.Popen([sys.executable, "-m", "digitnet", "serve", str(model), "--port", "0"],
-                               stdout=subprocess.PIPE, text=True)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "digitnet", "serve", str(model), "--port", "0"], stdout=subprocess.PIPE, text=True
+    )
     line = process.stdout.readline()
     if "127.0.0.1:" not in line:
         process.kill()
@@ -97,8 +104,9 @@ def run_round(port: int, bodies: list[bytes], n_requests: int, n_clients: int) -
                 break
             start = time.perf_counter()
             try:
-                connection.request("POST", "/api/predict", bodies[index % len(bodies)],
-                                   {"Content-Type": "application/json"})
+                connection.request(
+                    "POST", "/api/predict", bodies[index % len(bodies)], {"Content-Type": "application/json"}
+                )
                 response = connection.getresponse()
                 answer = response.read()
             except (OSError, http.client.HTTPException) as error:
@@ -121,13 +129,25 @@ def run_round(port: int, bodies: list[bytes], n_requests: int, n_clients: int) -
         thread.join()
     wall = time.perf_counter() - start
     quantiles = statistics.quantiles(latencies, n=100) if len(latencies) > 1 else [float("nan")] * 99
-    return {"requests_per_second": n_requests / wall, "p50_ms": 1000 * quantiles[49], "p99_ms": 1000 * quantiles[98],
-            "errors": len(errors), "first_errors": errors[:3], "seconds": wall}
+    return {
+        "requests_per_second": n_requests / wall,
+        "p50_ms": 1000 * quantiles[49],
+        "p99_ms": 1000 * quantiles[98],
+        "errors": len(errors),
+        "first_errors": errors[:3],
+        "seconds": wall,
+    }
 
 
 def machine() -> str:
-    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-                if line.startswith("model name")), platform.processor())
+    cpu = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        ),
+        platform.processor(),
+    )
     return f"{cpu}, {os.cpu_count()} cores, Python {platform.python_version()}, NumPy {np.__version__}"
 
 
@@ -141,8 +161,10 @@ def main(argv: list[str] | None = None) -> int:
         server, port = start_server(model)
         try:
             print(f"machine: {machine()}")
-            print(f"{args.requests} requests x {args.rounds} rounds, {args.clients} clients, payload {args.payload} "
-                  f"({statistics.median(map(len, bodies)) / 1024:.0f} KiB per body), model {model.name}")
+            print(
+                f"{args.requests} requests x {args.rounds} rounds, {args.clients} clients, payload {args.payload} "
+                f"({statistics.median(map(len, bodies)) / 1024:.0f} KiB per body), model {model.name}"
+            )
             print(f"server RSS at start: {resident_mib(server.pid):.1f} MiB")
             failed = False
             for round_number in range(1, args.rounds + 1):
@@ -150,9 +172,11 @@ def main(argv: list[str] | None = None) -> int:
                 result = run_round(port, bodies, args.requests, args.clients)
                 cpu_ms = 1000 * (cpu_seconds(server.pid) - cpu_before) / args.requests
                 failed |= result["errors"] > 0
-                print(f"round {round_number}: {result['requests_per_second']:.1f} req/s, p50 {result['p50_ms']:.1f} ms, "
-                      f"p99 {result['p99_ms']:.1f} ms, errors {result['errors']}, server CPU {cpu_ms:.1f} ms/request, "
-                      f"server RSS after {resident_mib(server.pid):.1f} MiB ({result['seconds']:.1f}s)")
+                print(
+                    f"round {round_number}: {result['requests_per_second']:.1f} req/s, p50 {result['p50_ms']:.1f} ms, "
+                    f"p99 {result['p99_ms']:.1f} ms, errors {result['errors']}, server CPU {cpu_ms:.1f} ms/request, "
+                    f"server RSS after {resident_mib(server.pid):.1f} MiB ({result['seconds']:.1f}s)"
+                )
                 for error in result["first_errors"]:
                     print(f"  error: {error}")
         finally:

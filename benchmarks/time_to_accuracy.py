@@ -30,11 +30,9 @@ import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
-
 from compare import THREADS, load_data, run_in_subprocess, spread, time_to, worker_environment
 
 # the fastest recipe found that reaches 98.0% on every seed tried (README, How fast is it?)
@@ -86,9 +84,12 @@ def pytorch_run(config, train, val, test) -> tuple[list[float], list[float]]:
     model = torch.nn.Sequential(*layers[:-1])
     weights = [p for name, p in model.named_parameters() if name.endswith("weight")]
     biases = [p for name, p in model.named_parameters() if name.endswith("bias")]
-    optimizer = torch.optim.SGD([{"params": weights, "weight_decay": config.weight_decay},
-                                 {"params": biases, "weight_decay": 0.0}],
-                                lr=config.lr, momentum=config.momentum, nesterov=config.nesterov)
+    optimizer = torch.optim.SGD(
+        [{"params": weights, "weight_decay": config.weight_decay}, {"params": biases, "weight_decay": 0.0}],
+        lr=config.lr,
+        momentum=config.momentum,
+        nesterov=config.nesterov,
+    )
     X = torch.from_numpy(train.images.astype(np.float32) / np.float32(255))
     y = torch.from_numpy(train.labels.astype(np.int64))
     X_test = torch.from_numpy(test.images.astype(np.float32) / np.float32(255))
@@ -122,6 +123,7 @@ def worker(spec: dict) -> dict:
 
 
 # ----------------------------------------------------------------------------- RSS and evaluate
+
 
 def train_peak_rss_mb(data: str | None, epochs: int | None, threads: int) -> tuple[float, str]:
     """Peak RSS of ``digitnet train`` (defaults) in its own process, the only child run so far."""
@@ -176,9 +178,11 @@ def main(argv: list[str] | None = None) -> int:
         wall = evaluate_milliseconds(test)
     with threadpool_limits(1):  # CPU time of one thread: the compute itself, whatever else the machine runs
         cpu = evaluate_milliseconds(test, time.process_time)
-    print(f"evaluate, 10,000 test images, 784-128-10: wall clock on {args.threads} thread(s) median "
-          f"{statistics.median(wall):.1f} ms [{min(wall):.1f}-{max(wall):.1f}]; CPU time on 1 thread median "
-          f"{statistics.median(cpu):.1f} ms [{min(cpu):.1f}-{max(cpu):.1f}]; {len(wall)} runs each")
+    print(
+        f"evaluate, 10,000 test images, 784-128-10: wall clock on {args.threads} thread(s) median "
+        f"{statistics.median(wall):.1f} ms [{min(wall):.1f}-{max(wall):.1f}]; CPU time on 1 thread median "
+        f"{statistics.median(cpu):.1f} ms [{min(cpu):.1f}-{max(cpu):.1f}]; {len(wall)} runs each"
+    )
 
     seeds = {"fastest": 1 if args.quick else args.seeds, "default": 1 if args.quick else args.default_seeds}
     runs = {(recipe, contender): [] for recipe in ("fastest", "default") for contender in ("digitnet", "pytorch")}
@@ -186,21 +190,35 @@ def main(argv: list[str] | None = None) -> int:
         for recipe, contender in runs:  # alternated within each seed
             if seed >= seeds[recipe]:
                 continue
-            run = run_in_subprocess(script=__file__, spec={"recipe": recipe, "contender": contender, "seed": seed, "data": args.data,
-                                     "threads": args.threads})
+            run = run_in_subprocess(
+                script=__file__,
+                spec={
+                    "recipe": recipe,
+                    "contender": contender,
+                    "seed": seed,
+                    "data": args.data,
+                    "threads": args.threads,
+                },
+            )
             runs[recipe, contender].append(run)
-            print(f"{recipe} {contender} seed {seed}: {[round(100 * a, 2) for a in run['accuracies']]}", file=sys.stderr)
+            print(
+                f"{recipe} {contender} seed {seed}: {[round(100 * a, 2) for a in run['accuracies']]}", file=sys.stderr
+            )
 
     print(f"\nload average at the end: {', '.join(f'{x:.1f}' for x in os.getloadavg())}; {args.threads} thread(s)\n")
-    print("| recipe | contender | s/epoch | time to 98.0% test acc (s) | seeds reaching 98.0% | final test acc % |\n"
-          "| --- | --- | ---: | ---: | ---: | ---: |")
+    print(
+        "| recipe | contender | s/epoch | time to 98.0% test acc (s) | seeds reaching 98.0% | final test acc % |\n"
+        "| --- | --- | ---: | ---: | ---: | ---: |"
+    )
     for (recipe, contender), these in runs.items():
         config = recipe_config(recipe, 0)
         label = f"{recipe}: 784-{'-'.join(map(str, config.hidden))}-10, {config.epochs} epochs"
         hits = [t for t in (time_to(run, TARGET) for run in these) if t is not None]
-        print(f"| {label} | {contender} | {spread([statistics.median(r['seconds']) for r in these])} "
-              f"| {spread(hits, '{:.2f}') if hits else 'not reached'} | {len(hits)}/{len(these)} "
-              f"| {spread([100 * r['accuracies'][-1] for r in these], '{:.2f}')} |")
+        print(
+            f"| {label} | {contender} | {spread([statistics.median(r['seconds']) for r in these])} "
+            f"| {spread(hits, '{:.2f}') if hits else 'not reached'} | {len(hits)}/{len(these)} "
+            f"| {spread([100 * r['accuracies'][-1] for r in these], '{:.2f}')} |"
+        )
     return 0
 
 

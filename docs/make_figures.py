@@ -37,8 +37,9 @@ def network_diagram() -> Figure:
     }
     positions = {x: np.linspace(0.9, 0.1, count) for x, (count, _) in columns.items()}
     for x in (0.0, 1.0):  # leave a gap in the middle for the neurons not drawn
-        positions[x] = np.concatenate([np.linspace(0.9, 0.62, columns[x][0] // 2),
-                                       np.linspace(0.38, 0.1, columns[x][0] // 2)])
+        positions[x] = np.concatenate(
+            [np.linspace(0.9, 0.62, columns[x][0] // 2), np.linspace(0.38, 0.1, columns[x][0] // 2)]
+        )
     for left, right in ((0.0, 1.0), (1.0, 2.0)):
         for y_left in positions[left]:
             for y_right in positions[right]:
@@ -47,8 +48,7 @@ def network_diagram() -> Figure:
         axes.scatter([x] * count, positions[x], s=250, color="white", edgecolor="black", zorder=2)
         axes.text(x, 1.0, label, ha="center", va="bottom", fontsize=10)
     for x in (0.0, 1.0):
-        axes.text(x, 0.5, "...", ha="center", va="center", fontsize=16, rotation=90,
-                  bbox=dict(color="white"), zorder=3)
+        axes.text(x, 0.5, "...", ha="center", va="center", fontsize=16, rotation=90, bbox=dict(color="white"), zorder=3)
     for digit, y in enumerate(positions[2.0]):
         axes.text(2.08, y, f"$p_{digit}$", va="center", fontsize=9)
     axes.text(0.5, 0.0, "$W_1$: 784 x $H$", ha="center", fontsize=10)
@@ -92,7 +92,7 @@ def loss_curve(images: np.ndarray, labels: np.ndarray, lr: float, steps: int, ba
     optimizer = SGD(network.parameters(), momentum=0.0)
     losses = []
     with np.errstate(over="ignore", invalid="ignore"):  # overflow is the point of the large rate
-        for step in range(steps):
+        for _ in range(steps):
             batch = rng.integers(0, len(images), batch_size)
             value = loss.forward(network.forward(scale_images(images[batch])), labels[batch])
             if not math.isfinite(value):
@@ -111,8 +111,12 @@ def learning_rates(images: np.ndarray, labels: np.ndarray) -> Figure:
         smoothed = np.convolve(losses, np.ones(20) / 20, mode="valid") if len(losses) >= 20 else losses
         ended = "" if len(losses) == 600 else f", diverged (loss not finite) at update {len(losses) + 1}"
         axes.plot(smoothed, label=f"learning rate {lr:g}: {label}{ended}")
-    axes.set(yscale="log", xlabel="update (mini-batch of 64)", ylabel="training loss (moving average of 20)",
-             title="The same network and batches, three learning rates")
+    axes.set(
+        yscale="log",
+        xlabel="update (mini-batch of 64)",
+        ylabel="training loss (moving average of 20)",
+        title="The same network and batches, three learning rates",
+    )
     axes.grid(alpha=0.3)
     axes.legend()
     return figure

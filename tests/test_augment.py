@@ -103,8 +103,12 @@ def test_training_with_augmentation_still_learns_real_mnist(mnist_train, mnist_t
     from digitnet.training import TrainConfig, Trainer
 
     config = TrainConfig(hidden=(128,), epochs=3, augment=kind, patience=0)
-    trainer = Trainer(config, mnist_train.subset(np.arange(10_000)), mnist_train.subset(np.arange(10_000, 11_000)),
-                      log=lambda line: None)
+    trainer = Trainer(
+        config,
+        mnist_train.subset(np.arange(10_000)),
+        mnist_train.subset(np.arange(10_000, 11_000)),
+        log=lambda line: None,
+    )
     trainer.fit()
     assert evaluate(trainer.network, mnist_test).accuracy >= 0.93
 
@@ -114,8 +118,12 @@ def test_augmented_training_is_deterministic(mnist_train):
 
     def weights():
         config = TrainConfig(hidden=(16,), epochs=1, augment="elastic", patience=0, seed=2)
-        trainer = Trainer(config, mnist_train.subset(np.arange(1000)), mnist_train.subset(np.arange(1000, 1200)),
-                          log=lambda line: None)
+        trainer = Trainer(
+            config,
+            mnist_train.subset(np.arange(1000)),
+            mnist_train.subset(np.arange(1000, 1200)),
+            log=lambda line: None,
+        )
         trainer.fit()
         return trainer.network.parameters()["dense0.W"]
 

@@ -22,13 +22,15 @@ def test_the_limit_times_the_five_products_a_two_layer_step_does():
     """Forward X W1 and A1 W2; backward A1^T dZ2, dZ2 W2^T, X^T dZ1 (no first-layer dX)."""
     products = step_products([784, 128, 10], 32, np.random.default_rng(0))
     shapes = sorted((a.shape, b.shape, out.shape) for a, b, out in products)
-    assert shapes == sorted([
-        ((32, 784), (784, 128), (32, 128)),
-        ((784, 32), (32, 128), (784, 128)),
-        ((32, 128), (128, 10), (32, 10)),
-        ((128, 32), (32, 10), (128, 10)),
-        ((32, 10), (10, 128), (32, 128)),
-    ])
+    assert shapes == sorted(
+        [
+            ((32, 784), (784, 128), (32, 128)),
+            ((784, 32), (32, 128), (784, 128)),
+            ((32, 128), (128, 10), (32, 10)),
+            ((128, 32), (32, 10), (128, 10)),
+            ((32, 10), (10, 128), (32, 128)),
+        ]
+    )
     assert all(out.dtype == np.float32 for _, _, out in products)
 
 

@@ -41,10 +41,22 @@ def tiny_data(mnist_train):
 def tiny_config(optimizer: str) -> TrainConfig:
     """SGD-momentum with dropout, Adam with affine augmentation, so the generators of the dropout
     masks and of the distortions must be resumed exactly too."""
-    extra = ({"lr": 0.1, "momentum": 0.9, "nesterov": False, "dropout": 0.2} if optimizer == "sgd"
-             else {"lr": 0.003, "augment": "affine"})
-    return TrainConfig(hidden=(8,), epochs=4, batch_size=100, val_size=500, patience=0, seed=3,
-                       optimizer=optimizer, weight_decay=1e-4, **extra)
+    extra = (
+        {"lr": 0.1, "momentum": 0.9, "nesterov": False, "dropout": 0.2}
+        if optimizer == "sgd"
+        else {"lr": 0.003, "augment": "affine"}
+    )
+    return TrainConfig(
+        hidden=(8,),
+        epochs=4,
+        batch_size=100,
+        val_size=500,
+        patience=0,
+        seed=3,
+        optimizer=optimizer,
+        weight_decay=1e-4,
+        **extra,
+    )
 
 
 def new_trainer(config, data) -> Trainer:
@@ -111,8 +123,19 @@ def checkpoint_files_exist(folder) -> bool:
 def test_early_stopping_state_survives_resume(tiny_data, tmp_path):
     """Best weights, best epoch and patience carry over: with a learning rate too high to keep
     improving, both runs stop at the same epoch and restore the same best weights."""
-    config = TrainConfig(hidden=(8,), epochs=12, batch_size=100, val_size=500, patience=2, seed=1,
-                         lr=3.0, schedule="constant", momentum=0.0, nesterov=False, weight_decay=0)
+    config = TrainConfig(
+        hidden=(8,),
+        epochs=12,
+        batch_size=100,
+        val_size=500,
+        patience=2,
+        seed=1,
+        lr=3.0,
+        schedule="constant",
+        momentum=0.0,
+        nesterov=False,
+        weight_decay=0,
+    )
     reference = new_trainer(config, tiny_data)
     reference.fit()
     assert reference.stopped_early and reference.best_epoch < reference.epoch  # the scenario under test
@@ -132,8 +155,10 @@ def test_early_stopping_state_survives_resume(tiny_data, tmp_path):
 def test_checkpointer_keeps_the_newest_two(tiny_data, tmp_path):
     trainer = new_trainer(tiny_config("sgd"), tiny_data)
     trainer.fit(on_epoch_end=Checkpointer(tmp_path, CHECKSUMS))
-    assert [p.name for p in checkpoint_files(tmp_path)] == ["epoch0004-step000000040.safetensors",
-                                                            "epoch0003-step000000030.safetensors"]
+    assert [p.name for p in checkpoint_files(tmp_path)] == [
+        "epoch0004-step000000040.safetensors",
+        "epoch0003-step000000030.safetensors",
+    ]
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(p.name for p in checkpoint_files(tmp_path))
 
 
@@ -148,8 +173,17 @@ def test_checkpoint_contents(tiny_data, tmp_path):
     assert checkpoint.config == trainer.config and checkpoint.data_checksums == CHECKSUMS
     assert (checkpoint.epoch, checkpoint.step, checkpoint.info["epoch_position"]) == (2, 15, 500)
     assert np.array_equal(checkpoint.epoch_order, trainer.epoch_order)
-    assert sorted(checkpoint.optimizer_state) == ["m.dense0.W", "m.dense0.b", "m.dense1.W", "m.dense1.b", "step_count",
-                                                  "v.dense0.W", "v.dense0.b", "v.dense1.W", "v.dense1.b"]
+    assert sorted(checkpoint.optimizer_state) == [
+        "m.dense0.W",
+        "m.dense0.b",
+        "m.dense1.W",
+        "m.dense1.b",
+        "step_count",
+        "v.dense0.W",
+        "v.dense0.b",
+        "v.dense1.W",
+        "v.dense1.b",
+    ]
     assert checkpoint.info["generators"]["shuffle"] == trainer.generators["shuffle"].bit_generator.state
     assert [record["epoch"] for record in checkpoint.info["history"]] == [1]
     assert checkpoint.info["best_epoch"] == 1 and checkpoint.info["best_val_loss"] == trainer.best_val_loss
@@ -174,7 +208,9 @@ def test_corrupt_newest_checkpoint_is_skipped_with_a_warning(tiny_data, tmp_path
     warnings = []
     checkpoint = latest_valid_checkpoint(tmp_path, warn=warnings.append)
     assert checkpoint.path == previous
-    assert warnings == [f"warning: skipping {newest}: checksum mismatch: the arrays or metadata were changed after saving"]
+    assert warnings == [
+        f"warning: skipping {newest}: checksum mismatch: the arrays or metadata were changed after saving"
+    ]
     flip_byte(previous)
     with pytest.raises(CheckpointError, match=f"{tmp_path}: no valid checkpoint: {newest}: checksum mismatch"):
         latest_valid_checkpoint(tmp_path, warn=warnings.append)
@@ -182,9 +218,12 @@ def test_corrupt_newest_checkpoint_is_skipped_with_a_warning(tiny_data, tmp_path
 
 def test_fresh_run_refuses_a_folder_with_checkpoints(tiny_data, tmp_path):
     Checkpointer(tmp_path, CHECKSUMS).save(new_trainer(tiny_config("sgd"), tiny_data))
-    with pytest.raises(CheckpointError, match=rf"^{tmp_path}: already holds checkpoints of a run \(newest: "
-                                              rf"epoch0000-step000000000.safetensors\); continue it with --resume "
-                                              rf"{tmp_path}, or give an empty folder$"):
+    with pytest.raises(
+        CheckpointError,
+        match=rf"^{tmp_path}: already holds checkpoints of a run \(newest: "
+        rf"epoch0000-step000000000.safetensors\); continue it with --resume "
+        rf"{tmp_path}, or give an empty folder$",
+    ):
         Checkpointer(tmp_path, CHECKSUMS)
     assert Checkpointer(tmp_path, CHECKSUMS, continuing=True).folder == tmp_path
 
@@ -205,14 +244,18 @@ def test_different_architecture_or_data_is_refused(tiny_data, tmp_path):
         (TrainConfig(**{**config.to_dict(), "activation": "tanh"}), CHECKSUMS, "activation 'relu' -> 'tanh'"),
         (TrainConfig(**{**config.to_dict(), "optimizer": "adam"}), CHECKSUMS, "optimizer 'sgd' -> 'adam'"),
         (TrainConfig(**{**config.to_dict(), "val_size": 400}), CHECKSUMS, "val_size 500 -> 400"),
-        (config, {"train.csv": "ab" * 32},
-         "data {subset-of-mnist-train sha256 000000000000} -> {train.csv sha256 abababababab}"),
+        (
+            config,
+            {"train.csv": "ab" * 32},
+            "data {subset-of-mnist-train sha256 000000000000} -> {train.csv sha256 abababababab}",
+        ),
     ]
     for other_config, checksums, difference in cases:
         with pytest.raises(CheckpointError) as caught:
             check_compatible(checkpoint, other_config, checksums)
-        assert str(caught.value) == (f"cannot resume from {checkpoint.path}: it was made for a different run: "
-                                     f"{difference}")
+        assert str(caught.value) == (
+            f"cannot resume from {checkpoint.path}: it was made for a different run: {difference}"
+        )
     changed = TrainConfig(**{**config.to_dict(), "lr": 0.05, "epochs": 6})
     assert check_compatible(checkpoint, changed, CHECKSUMS) == ["lr 0.1 -> 0.05", "epochs 4 -> 6"]
     assert check_compatible(checkpoint, config, CHECKSUMS) == []
@@ -237,40 +280,122 @@ TRAIN = ["train", "--hidden", "8", "--val-size", "55000", "--batch-size", "100",
 
 def test_cli_divergence_keeps_last_good_checkpoint(tmp_path, mnist_dir, capsys):
     folder = tmp_path / "ck"
-    assert main([*TRAIN, "--epochs", "1", "--data", str(mnist_dir), "--checkpoint-dir", str(folder),
-                 "--out", str(tmp_path / "m.safetensors")]) == 0
+    assert (
+        main(
+            [
+                *TRAIN,
+                "--epochs",
+                "1",
+                "--data",
+                str(mnist_dir),
+                "--checkpoint-dir",
+                str(folder),
+                "--out",
+                str(tmp_path / "m.safetensors"),
+            ]
+        )
+        == 0
+    )
     [good] = checkpoint_files(folder)
     good_bytes = good.read_bytes()
     capsys.readouterr()
-    assert main([*TRAIN, "--epochs", "3", "--lr", "1e30", "--schedule", "constant", "--data", str(mnist_dir),
-                 "--resume", str(folder), "--out", str(tmp_path / "m2.safetensors")]) == 1
+    assert (
+        main(
+            [
+                *TRAIN,
+                "--epochs",
+                "3",
+                "--lr",
+                "1e30",
+                "--schedule",
+                "constant",
+                "--data",
+                str(mnist_dir),
+                "--resume",
+                str(folder),
+                "--out",
+                str(tmp_path / "m2.safetensors"),
+            ]
+        )
+        == 1
+    )
     err = capsys.readouterr().err
-    assert f"warning: resuming with lr {TrainConfig().lr} -> 1e+30: the result will differ from an uninterrupted run" in err
-    assert "digitnet: error: the training loss became nan at epoch 2" in err or \
-        "digitnet: error: the training loss became inf at epoch 2" in err
-    assert err.rstrip().endswith(f"The last good checkpoint is {good}: continue from it with --resume {folder} "
-                                 "and a lower --lr")
+    assert (
+        f"warning: resuming with lr {TrainConfig().lr} -> 1e+30: the result will differ from an uninterrupted run"
+        in err
+    )
+    assert (
+        "digitnet: error: the training loss became nan at epoch 2" in err
+        or "digitnet: error: the training loss became inf at epoch 2" in err
+    )
+    assert err.rstrip().endswith(
+        f"The last good checkpoint is {good}: continue from it with --resume {folder} and a lower --lr"
+    )
     assert checkpoint_files(folder) == [good] and good.read_bytes() == good_bytes
     assert not (tmp_path / "m2.safetensors").exists()
 
 
 def test_cli_refuses_resume_with_other_architecture(tmp_path, mnist_dir, capsys):
     folder = tmp_path / "ck"
-    assert main([*TRAIN, "--epochs", "1", "--data", str(mnist_dir), "--checkpoint-dir", str(folder),
-                 "--out", str(tmp_path / "m.safetensors")]) == 0
+    assert (
+        main(
+            [
+                *TRAIN,
+                "--epochs",
+                "1",
+                "--data",
+                str(mnist_dir),
+                "--checkpoint-dir",
+                str(folder),
+                "--out",
+                str(tmp_path / "m.safetensors"),
+            ]
+        )
+        == 0
+    )
     [checkpoint] = checkpoint_files(folder)
-    assert main([*TRAIN, "--epochs", "1", "--hidden", "16", "--data", str(mnist_dir), "--resume", str(folder),
-                 "--out", str(tmp_path / "m2.safetensors")]) == 1
-    assert capsys.readouterr().err == (f"digitnet: error: cannot resume from {checkpoint}: it was made for a "
-                                       "different run: hidden [8] -> [16]\n")
+    assert (
+        main(
+            [
+                *TRAIN,
+                "--epochs",
+                "1",
+                "--hidden",
+                "16",
+                "--data",
+                str(mnist_dir),
+                "--resume",
+                str(folder),
+                "--out",
+                str(tmp_path / "m2.safetensors"),
+            ]
+        )
+        == 1
+    )
+    assert capsys.readouterr().err == (
+        f"digitnet: error: cannot resume from {checkpoint}: it was made for a different run: hidden [8] -> [16]\n"
+    )
 
 
 # ----------------------------------------------------------------------------- real signals
 
 # 5,000 images one at a time: about a second per epoch, so a signal sent just after epoch 1 is
 # reported usually lands inside epoch 2 (a slow machine may stop elsewhere, also correct).
-SIGNAL_RUN = ["train", "--hidden", "8", "--val-size", "55000", "--batch-size", "1", "--lr", "0.01",
-              "--epochs", "3", "--seed", "5"]
+SIGNAL_RUN = [
+    "train",
+    "--hidden",
+    "8",
+    "--val-size",
+    "55000",
+    "--batch-size",
+    "1",
+    "--lr",
+    "0.01",
+    "--epochs",
+    "3",
+    "--seed",
+    "5",
+]
 
 
 @pytest.fixture(scope="module")
@@ -286,8 +411,14 @@ def test_signal_saves_checkpoint_and_resume_matches(signum, status, signal_refer
     folder, out = tmp_path / "ck", tmp_path / "model.safetensors"
     command = [*SIGNAL_RUN, "--data", str(mnist_dir), "--checkpoint-dir", str(folder), "--out", str(out)]
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    process = subprocess.Popen([sys.executable, "-m", "digitnet", *command], stdout=subprocess.PIPE,
-                               stderr=subprocess.PIPE, text=True, env=env, cwd=tmp_path)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "digitnet", *command],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+    )
     for line in process.stdout:
         if line.startswith("epoch 1/3"):
             time.sleep(0.3)  # past the end-of-epoch checkpoint, into epoch 2 (elsewhere is fine too)
@@ -296,16 +427,26 @@ def test_signal_saves_checkpoint_and_resume_matches(signum, status, signal_refer
     stdout_rest, err = process.communicate(timeout=60)
     assert process.returncode == status, err
     name = signal.Signals(signum).name
-    assert re.search(rf"^digitnet: {name} received: stopped after step \d+ "
-                     r"\((\d+/5000 examples into epoch [23]|epoch [12] done)\)$", err, re.MULTILINE), err
+    assert re.search(
+        rf"^digitnet: {name} received: stopped after step \d+ "
+        r"\((\d+/5000 examples into epoch [23]|epoch [12] done)\)$",
+        err,
+        re.MULTILINE,
+    ), err
     checkpoint = checkpoint_files(folder)[0]
     assert f"digitnet: checkpoint saved to {checkpoint}\n" in err
     resume_line = err.strip().splitlines()[-1]
     expected_resume = shlex.join(["digitnet", *command, "--resume", str(folder)])
     assert resume_line == f"digitnet: to continue, run: {expected_resume}"
     assert "epoch 2/3" not in stdout_rest and not out.exists()
-    resumed = subprocess.run([sys.executable, "-m", *shlex.split(expected_resume)], capture_output=True,
-                             text=True, env=env, cwd=tmp_path, timeout=120)
+    resumed = subprocess.run(
+        [sys.executable, "-m", *shlex.split(expected_resume)],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+        timeout=120,
+    )
     assert resumed.returncode == 0, resumed.stderr
     assert f"resuming from {checkpoint} (" in resumed.stdout
     for name, param in load_model(out).network.parameters().items():
@@ -316,18 +457,28 @@ def test_cli_refuses_resume_on_other_data(tmp_path, mnist_dir, mnist_train, caps
     """Trained on a Kaggle CSV made of 300 MNIST images, resumed on the MNIST folder."""
     csv_path = tmp_path / "train.csv"
     rows = [",".join(["label", *(f"pixel{i}" for i in range(784))])]
-    rows += [",".join(map(str, [label, *image])) for image, label in zip(mnist_train.images[:300], mnist_train.labels[:300])]
+    rows += [
+        ",".join(map(str, [label, *image])) for image, label in zip(mnist_train.images[:300], mnist_train.labels[:300])
+    ]
     csv_path.write_text("\n".join(rows) + "\n")
     folder = tmp_path / "ck"
     small = ["train", "--hidden", "8", "--val-size", "100", "--epochs", "1"]
-    assert main([*small, "--data", str(csv_path), "--checkpoint-dir", str(folder),
-                 "--out", str(tmp_path / "m.safetensors")]) == 0
+    assert (
+        main(
+            [*small, "--data", str(csv_path), "--checkpoint-dir", str(folder), "--out", str(tmp_path / "m.safetensors")]
+        )
+        == 0
+    )
     [checkpoint] = checkpoint_files(folder)
     capsys.readouterr()
-    assert main([*small, "--data", str(mnist_dir), "--resume", str(folder), "--out", str(tmp_path / "m2.safetensors")]) == 1
+    assert (
+        main([*small, "--data", str(mnist_dir), "--resume", str(folder), "--out", str(tmp_path / "m2.safetensors")])
+        == 1
+    )
     csv_sha = hashlib.sha256(csv_path.read_bytes()).hexdigest()[:12]
     assert capsys.readouterr().err == (
         f"digitnet: error: cannot resume from {checkpoint}: it was made for a different run: data "
         f"{{train.csv sha256 {csv_sha}}} -> {{t10k-images-idx3-ubyte sha256 0fa7898d5092, t10k-labels-idx1-ubyte "
-        "sha256 ff7bcfd416de, train-images-idx3-ubyte sha256 ba891046e650, train-labels-idx1-ubyte sha256 65a50cbbf4e9}\n"
+        "sha256 ff7bcfd416de, train-images-idx3-ubyte sha256 ba891046e650, "
+        "train-labels-idx1-ubyte sha256 65a50cbbf4e9}\n"
     )

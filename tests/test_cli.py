@@ -39,8 +39,9 @@ def assert_one_line_error(code, err, *fragments):
 
 def test_train_on_mnist_prints_test_accuracy_and_saves_a_model(tmp_path, capsys, mnist_test):
     out_path, history_path = tmp_path / "m.safetensors", tmp_path / "history.json"
-    code, out, err = run(capsys, "train", "--hidden", "32", "--epochs", "1", "--out", out_path,
-                         "--history-json", history_path)
+    code, out, err = run(
+        capsys, "train", "--hidden", "32", "--epochs", "1", "--out", out_path, "--history-json", history_path
+    )
     assert code == 0, err
     model = load_model(out_path)
     accuracy = evaluate(model.network, mnist_test).accuracy
@@ -54,8 +55,20 @@ def test_train_on_mnist_prints_test_accuracy_and_saves_a_model(tmp_path, capsys,
 
 def test_train_on_a_kaggle_csv(tmp_path, capsys, mnist_train):
     path = kaggle_csv(tmp_path / "train.csv", mnist_train.images[:3000], mnist_train.labels[:3000])
-    code, out, err = run(capsys, "train", "--data", path, "--hidden", "32", "--epochs", "3", "--val-size", "500",
-                         "--out", tmp_path / "k.safetensors")
+    code, out, err = run(
+        capsys,
+        "train",
+        "--data",
+        path,
+        "--hidden",
+        "32",
+        "--epochs",
+        "3",
+        "--val-size",
+        "500",
+        "--out",
+        tmp_path / "k.safetensors",
+    )
     assert code == 0, err
     assert "training 784-32-10 on 2500 images, validating on 500" in out
     accuracy = float(out.split("validation accuracy: ")[1].split("%")[0])
@@ -132,6 +145,7 @@ def test_gradcheck_command(capsys):
 
 # ----------------------------------------------------------------------------- bad input
 
+
 def test_train_to_a_missing_folder_fails_before_training(capsys, tmp_path):
     target = tmp_path / "missing" / "m.safetensors"
     code, out, err = run(capsys, "train", "--out", target)
@@ -192,8 +206,20 @@ def test_python_dash_m_and_version():
 
 def test_a_preset_sets_the_defaults_and_explicit_options_still_win(tmp_path, capsys):
     out_path = tmp_path / "m.safetensors"
-    code, out, err = run(capsys, "train", "--preset", "record", "--hidden", "16", "--epochs", "1",
-                         "--val-size", "55000", "--out", out_path)
+    code, out, err = run(
+        capsys,
+        "train",
+        "--preset",
+        "record",
+        "--hidden",
+        "16",
+        "--epochs",
+        "1",
+        "--val-size",
+        "55000",
+        "--out",
+        out_path,
+    )
     assert code == 0, err
     config = load_model(out_path).metadata["config"]
     assert config["augment"] == "elastic" and config["lr"] == 0.1  # from the preset

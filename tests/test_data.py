@@ -219,6 +219,7 @@ def test_csv_that_is_not_text(tmp_path):
 
 # ----------------------------------------------------------------------------- split and scaling
 
+
 def test_validation_split_is_disjoint_complete_and_seeded(mnist_test):
     train, val = split_train_validation(mnist_test, 1000, np.random.default_rng(3))
     assert len(train) == 9000 and len(val) == 1000

@@ -10,7 +10,7 @@ from functools import partial
 import pytest
 
 from digitnet.cli import main
-from digitnet.data import MNIST_FILES, MNIST_FILE_NAMES, load_mnist_split, read_mnist_file
+from digitnet.data import MNIST_FILE_NAMES, MNIST_FILES, load_mnist_split, read_mnist_file
 from digitnet.download import download_file, download_mnist
 from digitnet.errors import DownloadError
 
@@ -81,8 +81,14 @@ def test_falls_back_past_missing_and_corrupt_mirrors_and_verifies(mirror, mnist_
 def test_every_mirror_bad_reports_each_failure_and_leaves_nothing(mirror, tmp_path):
     base, counts = mirror
     with pytest.raises(DownloadError) as error:
-        download_file(LABELS, tmp_path, (f"{base}/missing/", f"{base}/corrupt/", f"{base}/short-gzip/"),
-                      retries=2, timeout=5, progress=False)
+        download_file(
+            LABELS,
+            tmp_path,
+            (f"{base}/missing/", f"{base}/corrupt/", f"{base}/short-gzip/"),
+            retries=2,
+            timeout=5,
+            progress=False,
+        )
     message = str(error.value)
     assert f"{base}/missing/{LABELS.name}: HTTP 404" in message
     assert f"{base}/corrupt/{LABELS.name}: SHA-256 mismatch" in message

@@ -23,16 +23,24 @@ def reference_gradients(params, X, labels):
     loss = float(-log_p[np.arange(n), labels].mean())
     Y = np.zeros_like(log_p)
     Y[np.arange(n), labels] = 1
-    dZ2 = (np.exp(log_p) - Y) / n                   # eq. (6)
+    dZ2 = (np.exp(log_p) - Y) / n  # eq. (6)
     dZ1 = (dZ2 @ params["dense1.W"].T) * (Z1 > 0)  # eq. (9), (10)
-    return loss, {"dense0.W": X.T @ dZ1, "dense0.b": dZ1.sum(axis=0),
-                  "dense1.W": A1.T @ dZ2, "dense1.b": dZ2.sum(axis=0)}
+    return loss, {
+        "dense0.W": X.T @ dZ1,
+        "dense0.b": dZ1.sum(axis=0),
+        "dense1.W": A1.T @ dZ2,
+        "dense1.b": dZ2.sum(axis=0),
+    }
 
 
 def reference_sgd(params, velocity, grads, lr, mu, nesterov, weight_decay):
     """notes eq. (13), (14), (16)."""
     for name in params:
-        g = grads[name] + np.float32(weight_decay) * params[name] if name.endswith(".W") and weight_decay else grads[name]
+        g = (
+            grads[name] + np.float32(weight_decay) * params[name]
+            if name.endswith(".W") and weight_decay
+            else grads[name]
+        )
         velocity[name] = np.float32(mu) * velocity[name] + g
         params[name] -= np.float32(lr) * (g + np.float32(mu) * velocity[name] if nesterov else velocity[name])
 
@@ -49,11 +57,22 @@ def reference_adam(params, m, v, grads, lr, t, b1=0.9, b2=0.999, eps=1e-8):
 
 
 def small_trainer(mnist_train, **overrides):
-    config = TrainConfig(**{"hidden": (48,), "epochs": 1, "batch_size": 100, "val_size": 1,
-                            "schedule": "constant", "nesterov": False, "weight_decay": 0.0, **overrides})
+    config = TrainConfig(
+        **{
+            "hidden": (48,),
+            "epochs": 1,
+            "batch_size": 100,
+            "val_size": 1,
+            "schedule": "constant",
+            "nesterov": False,
+            "weight_decay": 0.0,
+            **overrides,
+        }
+    )
     # 1,050 examples: ten full batches of 100 and a short one of 50
-    return Trainer(config, mnist_train.subset(np.arange(1050)), mnist_train.subset(np.arange(1050, 1051)),
-                   log=lambda line: None)
+    return Trainer(
+        config, mnist_train.subset(np.arange(1050)), mnist_train.subset(np.arange(1050, 1051)), log=lambda line: None
+    )
 
 
 @pytest.mark.parametrize("optimizer", ["sgd", "adam"])
@@ -68,8 +87,9 @@ def test_fast_training_steps_equal_the_plain_math_bit_for_bit(mnist_train, optim
     for t, start in enumerate(range(0, 1050, 100), start=1):
         indices = order[start : start + 100]
         loss = trainer.train_step(indices)
-        expected_loss, grads = reference_gradients(params, scale_images(mnist_train.images[indices]),
-                                                   mnist_train.labels[indices])
+        expected_loss, grads = reference_gradients(
+            params, scale_images(mnist_train.images[indices]), mnist_train.labels[indices]
+        )
         if optimizer == "sgd":
             reference_sgd(params, state, grads, lr, 0.9, False, 0.0)
         else:
@@ -81,10 +101,13 @@ def test_fast_training_steps_equal_the_plain_math_bit_for_bit(mnist_train, optim
             np.testing.assert_array_equal(param, params[name], err_msg=f"step {t} {name}")
 
 
-@pytest.mark.parametrize("overrides", [
-    {"optimizer": "sgd", "nesterov": True, "weight_decay": 1e-4, "schedule": "cosine", "hidden": (40, 24)},
-    {"optimizer": "adam", "lr": 1e-3, "weight_decay": 1e-3},
-])
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        {"optimizer": "sgd", "nesterov": True, "weight_decay": 1e-4, "schedule": "cosine", "hidden": (40, 24)},
+        {"optimizer": "adam", "lr": 1e-3, "weight_decay": 1e-3},
+    ],
+)
 def test_fast_and_plain_path_train_the_same_weights(mnist_train, overrides):
     fast, plain = small_trainer(mnist_train, **overrides), small_trainer(mnist_train, **overrides)
     plain.fast_step = None
@@ -95,8 +118,9 @@ def test_fast_and_plain_path_train_the_same_weights(mnist_train, overrides):
     assert [r.train_loss for r in fast.history] == [r.train_loss for r in plain.history]
 
 
-@pytest.mark.parametrize("overrides", [{"activation": "tanh"}, {"loss": "mse"}, {"dropout": 0.2},
-                                       {"augment": "affine"}])
+@pytest.mark.parametrize(
+    "overrides", [{"activation": "tanh"}, {"loss": "mse"}, {"dropout": 0.2}, {"augment": "affine"}]
+)
 def test_other_activations_losses_dropout_and_augmentation_take_the_plain_path(mnist_train, overrides):
     assert small_trainer(mnist_train, **overrides).fast_step is None
 
@@ -110,8 +134,9 @@ def test_reused_buffers_give_each_batch_its_own_result(mnist_train):
         loss = step.forward_loss(indices)
         step.backward()
         params = {name: p.copy() for name, p in network.parameters().items()}
-        expected_loss, grads = reference_gradients(params, scale_images(mnist_train.images[indices]),
-                                                   mnist_train.labels[indices])
+        expected_loss, grads = reference_gradients(
+            params, scale_images(mnist_train.images[indices]), mnist_train.labels[indices]
+        )
         assert loss == expected_loss
         for name, grad in network.gradients().items():
             np.testing.assert_array_equal(grad, grads[name], err_msg=f"{len(indices)} examples, {name}")
@@ -121,7 +146,10 @@ def test_reused_buffers_give_each_batch_its_own_result(mnist_train):
 @pytest.mark.parametrize("nesterov, weight_decay", [(False, 0.0), (True, 1e-2)])
 def test_sgd_without_temporaries_equals_the_formula(nesterov, weight_decay):
     rng = np.random.default_rng(0)
-    params = {"dense0.W": rng.standard_normal((6, 4), dtype=np.float32), "dense0.b": rng.standard_normal(4, dtype=np.float32)}
+    params = {
+        "dense0.W": rng.standard_normal((6, 4), dtype=np.float32),
+        "dense0.b": rng.standard_normal(4, dtype=np.float32),
+    }
     expected = {name: p.copy() for name, p in params.items()}
     velocity = {name: np.zeros_like(p) for name, p in params.items()}
     optimizer = make_optimizer("sgd", params, momentum=0.9, nesterov=nesterov, weight_decay=weight_decay)
@@ -135,7 +163,10 @@ def test_sgd_without_temporaries_equals_the_formula(nesterov, weight_decay):
 
 def test_adam_without_temporaries_equals_the_paper_and_resumes_exactly():
     rng = np.random.default_rng(0)
-    params = {"dense0.W": rng.standard_normal((6, 4), dtype=np.float32), "dense0.b": rng.standard_normal(4, dtype=np.float32)}
+    params = {
+        "dense0.W": rng.standard_normal((6, 4), dtype=np.float32),
+        "dense0.b": rng.standard_normal(4, dtype=np.float32),
+    }
     expected = {name: p.copy() for name, p in params.items()}
     m = {name: np.zeros_like(p) for name, p in params.items()}
     v = {name: np.zeros_like(p) for name, p in params.items()}

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from digitnet.checkpoints import Checkpointer, load_checkpoint
@@ -46,6 +46,7 @@ FIXTURE_SETTINGS = settings(suppress_health_check=[HealthCheck.function_scoped_f
 
 # ----------------------------------------------------------------------------- mutations
 
+
 @st.composite
 def mutated(draw, valid: bytes, header_size: int = 16) -> bytes:
     """``valid`` with one to three kinds of damage, drawn by Hypothesis."""
@@ -53,7 +54,7 @@ def mutated(draw, valid: bytes, header_size: int = 16) -> bytes:
     for _ in range(draw(st.integers(1, 3))):
         kind = draw(st.sampled_from(["truncate", "flip", "forge_u32", "forge_u64", "insert", "append"]))
         if kind == "truncate":
-            del data[draw(st.integers(0, max(0, len(data) - 1))):]
+            del data[draw(st.integers(0, max(0, len(data) - 1))) :]
         elif kind == "flip" and data:
             position = draw(st.integers(0, len(data) - 1))
             data[position] ^= 1 << draw(st.integers(0, 7))
@@ -61,7 +62,9 @@ def mutated(draw, valid: bytes, header_size: int = 16) -> bytes:
             # a header field (magic, count, rows, cols, big-endian) or anywhere else
             offset = draw(st.sampled_from([0, 4, 8, 12]) | st.integers(0, len(data) - 4))
             offset = min(offset, len(data) - 4)
-            value = draw(st.sampled_from([0, 1, 27, 28, 29, 2049, 2051, 2**31 - 1, 2**32 - 1]) | st.integers(0, 2**32 - 1))
+            value = draw(
+                st.sampled_from([0, 1, 27, 28, 29, 2049, 2051, 2**31 - 1, 2**32 - 1]) | st.integers(0, 2**32 - 1)
+            )
             data[offset : offset + 4] = value.to_bytes(4, "big")
         elif kind == "forge_u64" and len(data) >= 8:
             # the safetensors header length (little-endian u64 at the start)
@@ -86,6 +89,7 @@ def reads_or_refuses(read, error_type, path):
 
 
 # ----------------------------------------------------------------------------- IDX and gzip
+
 
 def idx_bytes(magic: int, shape: tuple[int, ...], payload: bytes) -> bytes:
     return struct.pack(f">{1 + len(shape)}I", magic, *shape) + payload
@@ -164,6 +168,7 @@ def test_gzip_bomb_stops_at_the_size_limit():
 
 # ----------------------------------------------------------------------------- Kaggle CSV
 
+
 def valid_csv(images: np.ndarray, labels: np.ndarray | None) -> bytes:
     header = (["label"] if labels is not None else []) + [f"pixel{i}" for i in range(N_PIXELS)]
     rows = [",".join(header)]
@@ -173,8 +178,28 @@ def valid_csv(images: np.ndarray, labels: np.ndarray | None) -> bytes:
     return ("\n".join(rows) + "\n").encode()
 
 
-CSV_NOISE = st.sampled_from([b",", b"\n", b"\r\n", b'"', b"\x00", b"#", b"-", b"+", b" ", b"\xff", b"256", b"9" * 25,
-                             b"1e3", b"nan", b"label", b"\xe2\x82\xac", b"\xef\xbb\xbf", b"7" * 131_073])
+CSV_NOISE = st.sampled_from(
+    [
+        b",",
+        b"\n",
+        b"\r\n",
+        b'"',
+        b"\x00",
+        b"#",
+        b"-",
+        b"+",
+        b" ",
+        b"\xff",
+        b"256",
+        b"9" * 25,
+        b"1e3",
+        b"nan",
+        b"label",
+        b"\xe2\x82\xac",
+        b"\xef\xbb\xbf",
+        b"7" * 131_073,
+    ]
+)
 
 
 @st.composite
@@ -280,8 +305,9 @@ def test_model_reader_survives_damage(valid_model, fuzz_dir, data):
 def valid_checkpoint(mnist_test, tmp_path_factory) -> bytes:
     """A checkpoint stopped inside epoch 2, so it holds every kind of array and metadata."""
     config = TrainConfig(hidden=(4,), epochs=3, batch_size=50, val_size=100, patience=0, optimizer="adam")
-    trainer = Trainer(config, mnist_test.subset(np.arange(200)), mnist_test.subset(np.arange(200, 300)),
-                      log=lambda line: None)
+    trainer = Trainer(
+        config, mnist_test.subset(np.arange(200)), mnist_test.subset(np.arange(200, 300)), log=lambda line: None
+    )
     trainer.run_epoch()
     trainer.stop_requested = True
     trainer.epoch_order, trainer.epoch, trainer.epoch_position = np.arange(200)[::-1].copy(), 2, 100
@@ -307,8 +333,11 @@ def test_forged_safetensors_header_length_allocates_nothing(valid_model, fuzz_di
     path.write_bytes(struct.pack("<Q", length) + valid_model[8:])
     tracemalloc.start()
     try:
-        with pytest.raises(ModelFileError, match=rf"^{path}: header length field says {length} bytes but the file "
-                                                 rf"has only {len(valid_model) - 8} after it \(truncated or forged\)$"):
+        with pytest.raises(
+            ModelFileError,
+            match=rf"^{path}: header length field says {length} bytes but the file "
+            rf"has only {len(valid_model) - 8} after it \(truncated or forged\)$",
+        ):
             load_model(path)
         peak = tracemalloc.get_traced_memory()[1]
     finally:
@@ -330,6 +359,7 @@ def test_forged_tensor_shape_is_refused(valid_model, fuzz_dir):
 
 # ----------------------------------------------------------------------------- what the fuzzers found
 
+
 def test_csv_field_over_the_csv_module_limit_is_a_data_error(fuzz_dir):
     path = fuzz_dir / "huge-field.csv"
     path.write_bytes(b"7" * 200_000)
@@ -349,14 +379,19 @@ def test_csv_with_byte_order_mark_reads(mnist_test, fuzz_dir):
     path = fuzz_dir / "bom.csv"
     path.write_bytes(b"\xef\xbb\xbf" + valid_csv(mnist_test.images[:2], mnist_test.labels[:2]))
     dataset = read_kaggle_csv(path)
-    assert np.array_equal(dataset.images, mnist_test.images[:2]) and np.array_equal(dataset.labels, mnist_test.labels[:2])
+    assert np.array_equal(dataset.images, mnist_test.images[:2]) and np.array_equal(
+        dataset.labels, mnist_test.labels[:2]
+    )
 
 
-@pytest.mark.parametrize("architecture, problem", [
-    ({"layer_sizes": [784, 4, 10], "activation": ["relu"]}, "architecture metadata is invalid"),
-    ({"layer_sizes": [784, float("inf"), 10], "activation": "relu"}, "architecture metadata is incomplete"),
-    ({"layer_sizes": [784, -4, 10], "activation": "relu"}, "architecture metadata is invalid"),
-])
+@pytest.mark.parametrize(
+    "architecture, problem",
+    [
+        ({"layer_sizes": [784, 4, 10], "activation": ["relu"]}, "architecture metadata is invalid"),
+        ({"layer_sizes": [784, float("inf"), 10], "activation": "relu"}, "architecture metadata is incomplete"),
+        ({"layer_sizes": [784, -4, 10], "activation": "relu"}, "architecture metadata is invalid"),
+    ],
+)
 def test_forged_architecture_with_valid_checksum_is_refused(valid_model, fuzz_dir, architecture, problem):
     tensors, info = split_file(valid_model)
     path = fuzz_dir / "forged-architecture.safetensors"

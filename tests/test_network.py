@@ -173,8 +173,9 @@ def test_dropout_acts_only_in_training_and_keeps_the_expected_activation():
 
 
 def test_dropout_backward_is_the_same_mask_and_gradients_check_for_a_fixed_mask():
-    network = Network.create([6, 5, 3], np.random.default_rng(0), dtype=np.float64, dropout=0.5,
-                             dropout_rng=np.random.default_rng(2))
+    network = Network.create(
+        [6, 5, 3], np.random.default_rng(0), dtype=np.float64, dropout=0.5, dropout_rng=np.random.default_rng(2)
+    )
     X, labels = small_batch(n_in=6, n=7, n_classes=3)
     loss = SoftmaxCrossEntropy()
     loss.forward(network.forward(X, training=True), labels)

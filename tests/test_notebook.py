@@ -15,8 +15,13 @@ NOTEBOOK = Path(__file__).resolve().parents[1] / "notebooks" / "ann_no_packages.
 
 
 def printed(notebook) -> str:
-    return "".join(output.get("text", "") for cell in notebook.cells if cell.cell_type == "code"
-                   for output in cell.outputs if output.output_type == "stream")
+    return "".join(
+        output.get("text", "")
+        for cell in notebook.cells
+        if cell.cell_type == "code"
+        for output in cell.outputs
+        if output.output_type == "stream"
+    )
 
 
 def test_the_committed_notebook_carries_the_outputs_of_one_clean_run():
@@ -34,8 +39,9 @@ def test_the_committed_notebook_carries_the_outputs_of_one_clean_run():
 def test_the_notebook_runs_top_to_bottom(mnist_dir, monkeypatch):
     monkeypatch.setenv("DIGITNET_DATA", str(mnist_dir))
     notebook = nbformat.read(NOTEBOOK, as_version=4)
-    client = nbclient.NotebookClient(notebook, timeout=600, kernel_name="python3",
-                                     resources={"metadata": {"path": str(NOTEBOOK.parent)}})
+    client = nbclient.NotebookClient(
+        notebook, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(NOTEBOOK.parent)}}
+    )
     client.execute()  # raises CellExecutionError naming the cell when any cell (or assert) fails
     out = printed(notebook)
     assert "largest difference in the loss over" in out

@@ -112,8 +112,13 @@ def worked_example_numbers() -> dict[str, np.ndarray]:
 def test_the_worked_example_is_what_the_library_computes():
     x = np.array([[1.0, 0.5, -1.0]])
     y = np.array([1])
-    network = Network([Dense(np.array([[0.1, -0.2], [0.4, 0.3], [-0.5, 0.2]]), np.array([0.1, -0.1])),
-                       Dense(np.array([[0.5, -0.3], [0.2, 0.6]]), np.array([0.0, 0.1]))], "relu")
+    network = Network(
+        [
+            Dense(np.array([[0.1, -0.2], [0.4, 0.3], [-0.5, 0.2]]), np.array([0.1, -0.1])),
+            Dense(np.array([[0.5, -0.3], [0.2, 0.6]]), np.array([0.0, 0.1])),
+        ],
+        "relu",
+    )
     loss = SoftmaxCrossEntropy()
     z2 = network.forward(x)
     computed = {"z1": x @ network.dense_layers[0].W + network.dense_layers[0].b, "z2": z2}
@@ -123,8 +128,9 @@ def test_the_worked_example_is_what_the_library_computes():
     computed["dz2"] = loss.backward()
     network.backward(computed["dz2"])
     gradients = network.gradients()
-    computed.update(dW1=gradients["dense0.W"], db1=gradients["dense0.b"],
-                    dW2=gradients["dense1.W"], db2=gradients["dense1.b"])
+    computed.update(
+        dW1=gradients["dense0.W"], db1=gradients["dense0.b"], dW2=gradients["dense1.W"], db2=gradients["dense1.b"]
+    )
     SGD(network.parameters(), momentum=0.0).step(gradients, lr=0.5)
     computed["W2 after step"] = network.dense_layers[1].W
     computed["b2 after step"] = network.dense_layers[1].b

@@ -110,11 +110,24 @@ def test_divergence_stops_with_a_message_not_warnings(mnist_train):
     """A learning rate of 1e30 overflows float32 within a few steps; the run stops with
     TrainingDiverged (pytest turns any NumPy RuntimeWarning into a failure here). Lower rates
     that wreck the network (1e6) still give finite losses: log-softmax takes logits of any size."""
-    config = TrainConfig(hidden=(8,), epochs=2, batch_size=100, val_size=200, lr=1e30, schedule="constant",
-                         momentum=0.9, nesterov=False, weight_decay=0)
-    trainer = Trainer(config, mnist_train.subset(np.arange(1000)), mnist_train.subset(np.arange(1000, 1200)),
-                      log=lambda line: None)
-    with pytest.raises(TrainingDiverged, match=r"^the training loss became (nan|inf) at epoch 1, step \d+; "
-                                               r"the learning rate 1e\+30 is probably too high: try --lr 1e\+29$"):
+    config = TrainConfig(
+        hidden=(8,),
+        epochs=2,
+        batch_size=100,
+        val_size=200,
+        lr=1e30,
+        schedule="constant",
+        momentum=0.9,
+        nesterov=False,
+        weight_decay=0,
+    )
+    trainer = Trainer(
+        config, mnist_train.subset(np.arange(1000)), mnist_train.subset(np.arange(1000, 1200)), log=lambda line: None
+    )
+    with pytest.raises(
+        TrainingDiverged,
+        match=r"^the training loss became (nan|inf) at epoch 1, step \d+; "
+        r"the learning rate 1e\+30 is probably too high: try --lr 1e\+29$",
+    ):
         trainer.fit()
     assert trainer.history == []

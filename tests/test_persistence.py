@@ -111,7 +111,9 @@ def rewrite_metadata(path, network, edit):
 def test_shapes_that_disagree_with_the_metadata(network, tmp_path):
     path = tmp_path / "m.safetensors"
     rewrite_metadata(path, network, lambda info, t: info["architecture"].update(layer_sizes=[784, 32, 10]))
-    with pytest.raises(ModelFileError, match=r"tensor dense0.W is float32 \(784, 16\), the metadata says float32 \(784, 32\)"):
+    with pytest.raises(
+        ModelFileError, match=r"tensor dense0.W is float32 \(784, 16\), the metadata says float32 \(784, 32\)"
+    ):
         load_model(path)
 
 

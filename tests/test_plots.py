@@ -31,8 +31,18 @@ def assert_png_figure(path, name):
 
 
 def history_records(epochs=3):
-    return [EpochRecord(epoch=e, lr=0.1, train_loss=1.0 / e, train_accuracy=0.9 + e / 100, val_loss=1.1 / e,
-                        val_accuracy=0.89 + e / 100, seconds=1.0) for e in range(1, epochs + 1)]
+    return [
+        EpochRecord(
+            epoch=e,
+            lr=0.1,
+            train_loss=1.0 / e,
+            train_accuracy=0.9 + e / 100,
+            val_loss=1.1 / e,
+            val_accuracy=0.89 + e / 100,
+            seconds=1.0,
+        )
+        for e in range(1, epochs + 1)
+    ]
 
 
 def test_load_history_accepts_records_dicts_and_the_history_json(tmp_path):
@@ -100,8 +110,23 @@ def test_report_folder_that_is_a_file_is_refused(tmp_path):
 
 def test_train_plots_and_report_write_the_same_figures(mnist_dir, tmp_path, capsys):
     model = tmp_path / "model.safetensors"
-    code = main(["train", "--data", str(mnist_dir), "--hidden", "16", "--epochs", "2", "--val-size", "50000",
-                 "--out", str(model), "--plots", str(tmp_path / "train-plots")])
+    code = main(
+        [
+            "train",
+            "--data",
+            str(mnist_dir),
+            "--hidden",
+            "16",
+            "--epochs",
+            "2",
+            "--val-size",
+            "50000",
+            "--out",
+            str(model),
+            "--plots",
+            str(tmp_path / "train-plots"),
+        ]
+    )
     assert code == 0
     assert f"figures written to {tmp_path / 'train-plots'}: {', '.join(REPORT_FILES)}" in capsys.readouterr().out
     assert main(["report", str(model), "-o", str(tmp_path / "report"), "--data", str(mnist_dir)]) == 0
@@ -134,5 +159,6 @@ def test_augment_preview_draws_one_digit_under_distortions(tmp_path, capsys):
     path = tmp_path / "augmentations.png"
     assert main(["augment-preview", "-o", str(path), "--index", "5", "--count", "4"]) == 0
     assert capsys.readouterr().out.strip() == (
-        f"wrote {path}: training image 5 (digit 2) under 4 random affine and elastic distortions")
+        f"wrote {path}: training image 5 (digit 2) under 4 random affine and elastic distortions"
+    )
     assert_png_figure(path, "augmentations")

@@ -84,7 +84,9 @@ def test_five_optimizer_steps_match_torch(optimizer, torch_factory):
         network.backward(loss.backward())
         ours.step(network.gradients(), lr)
         theirs.zero_grad()
-        torch.nn.functional.cross_entropy(torch_forward(params, torch.tensor(X), "relu"), torch.tensor(labels)).backward()
+        torch.nn.functional.cross_entropy(
+            torch_forward(params, torch.tensor(X), "relu"), torch.tensor(labels)
+        ).backward()
         theirs.step()
     for key, value in network.parameters().items():
         np.testing.assert_allclose(value, params[key].detach().numpy(), rtol=1e-10, atol=1e-12, err_msg=key)
@@ -102,7 +104,9 @@ def test_weight_decay_matches_torch_on_weights_only():
         network.backward(loss.backward())
         ours.step(network.gradients(), 0.1)
         theirs.zero_grad()
-        torch.nn.functional.cross_entropy(torch_forward(params, torch.tensor(X), "relu"), torch.tensor(labels)).backward()
+        torch.nn.functional.cross_entropy(
+            torch_forward(params, torch.tensor(X), "relu"), torch.tensor(labels)
+        ).backward()
         theirs.step()
     for key, value in network.parameters().items():
         np.testing.assert_allclose(value, params[key].detach().numpy(), rtol=1e-10, atol=1e-12, err_msg=key)

@@ -64,7 +64,9 @@ def test_mean_squared_error_loss_also_learns(mnist_train, mnist_test):
 
 def test_divergence_stops_with_a_clear_message(mnist_train):
     trainer = quiet_trainer(TrainConfig(hidden=(32,), lr=1e6, schedule="constant", init="uniform:1"), mnist_train, 2000)
-    with pytest.raises(TrainingDiverged, match=r"the training loss became (nan|inf) at epoch 1, step \d+; .* try --lr 100000"):
+    with pytest.raises(
+        TrainingDiverged, match=r"the training loss became (nan|inf) at epoch 1, step \d+; .* try --lr 100000"
+    ):
         trainer.fit()
 
 

@@ -23,8 +23,14 @@ CHROMIUM = Path("/usr/bin/chromium")
 # no GPU, no sandbox (root in CI), and none of Chromium's own calls home: the test's only
 # network traffic is to the server on 127.0.0.1
 CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
 ]
 ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
 # thinning at 28x28 eats stroke ends two pixels wide (the hook of a 2); at 4x they survive
@@ -39,8 +45,10 @@ def thin(binary: np.ndarray) -> np.ndarray:
     while True:
         changed = False
         for step in (0, 1):
-            p2, p3, p4, p5, p6, p7, p8, p9 = (np.roll(image, (-dr, -dc), (0, 1)) for dr, dc in
-                                              [(-1, 0), (-1, 1), (0, 1), (1, 1), (1, 0), (1, -1), (0, -1), (-1, -1)])
+            p2, p3, p4, p5, p6, p7, p8, p9 = (
+                np.roll(image, (-dr, -dc), (0, 1))
+                for dr, dc in [(-1, 0), (-1, 1), (0, 1), (1, 1), (1, 0), (1, -1), (0, -1), (-1, -1)]
+            )
             ring = [p2, p3, p4, p5, p6, p7, p8, p9, p2]
             neighbours = sum(ring[:8])
             transitions = sum((ring[i] == 0) & (ring[i + 1] == 1) for i in range(8))
@@ -91,8 +99,10 @@ def pen_strokes(image: np.ndarray) -> list[list[tuple[float, float]]]:
     side = 28 * UPSAMPLE
     smooth = np.asarray(Image.fromarray(image).resize((side, side), Image.Resampling.BILINEAR))
     strokes = strokes_from_skeleton(thin(smooth > 127))
-    return [[((row + 0.5) / UPSAMPLE, (col + 0.5) / UPSAMPLE) for row, col in stroke[:-1:UPSAMPLE] + stroke[-1:]]
-            for stroke in strokes]
+    return [
+        [((row + 0.5) / UPSAMPLE, (col + 0.5) / UPSAMPLE) for row, col in stroke[:-1:UPSAMPLE] + stroke[-1:]]
+        for stroke in strokes
+    ]
 
 
 def test_thinning_leaves_a_one_pixel_line_that_strokes_cover():
@@ -149,7 +159,8 @@ def wait_for_answer(page) -> None:
     """Until the page shows the answer for the drawing as it now is."""
     # a function, not an expression: Playwright evaluates expressions with eval, which the CSP forbids
     page.wait_for_function(
-        "() => document.getElementById('prediction').dataset.version === document.getElementById('pad').dataset.version",
+        "() => document.getElementById('prediction').dataset.version"
+        " === document.getElementById('pad').dataset.version",
         timeout=15_000,
     )
 
@@ -172,8 +183,10 @@ def first_test_digits_read_right(network, mnist_test):
     """The first test image of each digit that the network reads correctly as stored: then a
     wrong answer on the page is the page's doing (drawing, canvas, preprocessing), not the model's."""
     read = network.predict(mnist_test.images.astype(np.float32) / 255)
-    return [(digit, mnist_test.images[np.flatnonzero((mnist_test.labels == digit) & (read == digit))[0]].reshape(28, 28))
-            for digit in range(10)]
+    return [
+        (digit, mnist_test.images[np.flatnonzero((mnist_test.labels == digit) & (read == digit))[0]].reshape(28, 28))
+        for digit in range(10)
+    ]
 
 
 def test_drawn_mnist_digits_are_read_and_the_page_stays_local(browser, server_url, small_trained, mnist_test):
@@ -182,7 +195,9 @@ def test_drawn_mnist_digits_are_read_and_the_page_stays_local(browser, server_ur
     page.on("request", lambda request: requests.append(request.url))
     page.goto(server_url)
     architecture = "-".join(map(str, small_trained[0].layer_sizes))
-    page.wait_for_function(f"() => document.getElementById('model-info').textContent.includes('{architecture} network')")
+    page.wait_for_function(
+        f"() => document.getElementById('model-info').textContent.includes('{architecture} network')"
+    )
     box = page.locator("#pad").bounding_box()
 
     shown = {}

@@ -109,6 +109,7 @@ def mnist_digit(mnist_test, index=0) -> np.ndarray:
 
 # ---- web.api without HTTP -------------------------------------------------------------------
 
+
 def test_a_28x28_image_is_used_as_it_is_on_either_scale(mnist_test):
     image = mnist_test.images[0].astype(np.float64)
     from_bytes = input_from_request({"pixels": image.tolist(), "scale": 255})
@@ -151,19 +152,22 @@ def test_the_strongest_units_come_first_with_their_normalised_weights(predictor,
     assert max(abs(w) for w in units[0]["weights"]) == 1.0
 
 
-@pytest.mark.parametrize("body, message", [
-    (b"", "the body is empty"),
-    (b"   ", "the body is empty"),
-    (b"{pixels: 1}", "not valid JSON"),
-    (b"\xff\xfe{\x00}\x00", "not UTF-8"),  # UTF-16, which json.loads alone would accept
-    (b'{"pixels": "\xe9"}', "not UTF-8"),
-    (b"[" * 100_000, "nested too deeply"),
-    (b"[1, 2]", "must be a JSON object, got a JSON array"),
-    (b'"pixels"', "must be a JSON object, got a JSON string"),
-    (b'{"pixels": [NaN]}', "NaN is not a number JSON allows"),
-    (b'{"pixels": [Infinity]}', "Infinity is not a number JSON allows"),
-    (b'{"pixels": [-Infinity]}', "-Infinity is not a number JSON allows"),
-])
+@pytest.mark.parametrize(
+    "body, message",
+    [
+        (b"", "the body is empty"),
+        (b"   ", "the body is empty"),
+        (b"{pixels: 1}", "not valid JSON"),
+        (b"\xff\xfe{\x00}\x00", "not UTF-8"),  # UTF-16, which json.loads alone would accept
+        (b'{"pixels": "\xe9"}', "not UTF-8"),
+        (b"[" * 100_000, "nested too deeply"),
+        (b"[1, 2]", "must be a JSON object, got a JSON array"),
+        (b'"pixels"', "must be a JSON object, got a JSON string"),
+        (b'{"pixels": [NaN]}', "NaN is not a number JSON allows"),
+        (b'{"pixels": [Infinity]}', "Infinity is not a number JSON allows"),
+        (b'{"pixels": [-Infinity]}', "-Infinity is not a number JSON allows"),
+    ],
+)
 def test_bodies_that_are_not_a_json_object_are_refused(body, message):
     with pytest.raises(BadRequest) as caught:
         parse_json_body(body)
@@ -173,34 +177,37 @@ def test_bodies_that_are_not_a_json_object_are_refused(body, message):
 ZEROS = [0] * 784
 
 
-@pytest.mark.parametrize("request_body, message", [
-    ({}, "missing field 'pixels'"),
-    ({"pixels": ZEROS, "colour": "red"}, "unknown field(s) 'colour'; allowed: pixels, scale, width, height"),
-    ({"pixels": "0" * 784}, "'pixels' must be an array of numbers, got a JSON string"),
-    ({"pixels": {"0": 1}}, "'pixels' must be an array of numbers, got a JSON object"),
-    ({"pixels": ZEROS[:-1]}, "'pixels' has 783 values: send 784 (a 28x28 image)"),
-    ({"pixels": ZEROS + [0]}, "'pixels' has 785 values"),
-    ({"pixels": ZEROS[:-1] + ["1"]}, "every pixel must be a number, found string"),
-    ({"pixels": ZEROS[:-1] + [True]}, "every pixel must be a number, found boolean"),
-    ({"pixels": ZEROS[:-1] + [None]}, "every pixel must be a number, found null"),
-    ({"pixels": ZEROS[:-1] + [[1]]}, "every pixel must be a number, found array"),
-    ({"pixels": ZEROS[:-1] + [10**400]}, "a pixel value is too large to be a number"),
-    ({"pixels": ZEROS[:-1] + [1e999]}, "pixel 783 is inf: with scale 1 values must lie in [0, 1]"),
-    ({"pixels": [-0.5] + ZEROS[1:]}, "pixel 0 is -0.5: with scale 1 values must lie in [0, 1]"),
-    ({"pixels": ZEROS[:5] + [1.5] + ZEROS[6:]}, "pixel 5 is 1.5: with scale 1 values must lie in [0, 1]"),
-    ({"pixels": ZEROS[:-1] + [256], "scale": 255}, "pixel 783 is 256: with scale 255 values must lie in [0, 255]"),
-    ({"pixels": ZEROS, "scale": 2}, "'scale' must be 1 (pixels in [0, 1]) or 255 (pixels in [0, 255]), got 2"),
-    ({"pixels": ZEROS, "scale": True}, "'scale' must be 1"),
-    ({"pixels": ZEROS, "scale": "255"}, "'scale' must be 1"),
-    ({"pixels": ZEROS, "scale": 255.0}, "'scale' must be 1"),
-    ({"pixels": [0] * 300 * 280, "width": 300, "height": 280}, "the canvas must be square, got 300x280"),
-    ({"pixels": [0] * 280 * 280, "width": 280}, "give both 'width' and 'height'"),
-    ({"pixels": [0] * 280 * 280, "height": 280}, "give both 'width' and 'height'"),
-    ({"pixels": [0] * 280 * 280, "width": 280.0, "height": 280.0}, "'width' and 'height' must be whole numbers"),
-    ({"pixels": [0] * 400, "width": 20, "height": 20}, "the canvas side must be 28 to 560 pixels, got 20"),
-    ({"pixels": [0] * 4, "width": 600, "height": 600}, "the canvas side must be 28 to 560 pixels, got 600"),
-    ({"pixels": [0] * 1000, "width": 280, "height": 280}, "'pixels' has 1000 values; a 280x280 canvas needs 78400"),
-])
+@pytest.mark.parametrize(
+    "request_body, message",
+    [
+        ({}, "missing field 'pixels'"),
+        ({"pixels": ZEROS, "colour": "red"}, "unknown field(s) 'colour'; allowed: pixels, scale, width, height"),
+        ({"pixels": "0" * 784}, "'pixels' must be an array of numbers, got a JSON string"),
+        ({"pixels": {"0": 1}}, "'pixels' must be an array of numbers, got a JSON object"),
+        ({"pixels": ZEROS[:-1]}, "'pixels' has 783 values: send 784 (a 28x28 image)"),
+        ({"pixels": ZEROS + [0]}, "'pixels' has 785 values"),
+        ({"pixels": ZEROS[:-1] + ["1"]}, "every pixel must be a number, found string"),
+        ({"pixels": ZEROS[:-1] + [True]}, "every pixel must be a number, found boolean"),
+        ({"pixels": ZEROS[:-1] + [None]}, "every pixel must be a number, found null"),
+        ({"pixels": ZEROS[:-1] + [[1]]}, "every pixel must be a number, found array"),
+        ({"pixels": ZEROS[:-1] + [10**400]}, "a pixel value is too large to be a number"),
+        ({"pixels": ZEROS[:-1] + [1e999]}, "pixel 783 is inf: with scale 1 values must lie in [0, 1]"),
+        ({"pixels": [-0.5] + ZEROS[1:]}, "pixel 0 is -0.5: with scale 1 values must lie in [0, 1]"),
+        ({"pixels": ZEROS[:5] + [1.5] + ZEROS[6:]}, "pixel 5 is 1.5: with scale 1 values must lie in [0, 1]"),
+        ({"pixels": ZEROS[:-1] + [256], "scale": 255}, "pixel 783 is 256: with scale 255 values must lie in [0, 255]"),
+        ({"pixels": ZEROS, "scale": 2}, "'scale' must be 1 (pixels in [0, 1]) or 255 (pixels in [0, 255]), got 2"),
+        ({"pixels": ZEROS, "scale": True}, "'scale' must be 1"),
+        ({"pixels": ZEROS, "scale": "255"}, "'scale' must be 1"),
+        ({"pixels": ZEROS, "scale": 255.0}, "'scale' must be 1"),
+        ({"pixels": [0] * 300 * 280, "width": 300, "height": 280}, "the canvas must be square, got 300x280"),
+        ({"pixels": [0] * 280 * 280, "width": 280}, "give both 'width' and 'height'"),
+        ({"pixels": [0] * 280 * 280, "height": 280}, "give both 'width' and 'height'"),
+        ({"pixels": [0] * 280 * 280, "width": 280.0, "height": 280.0}, "'width' and 'height' must be whole numbers"),
+        ({"pixels": [0] * 400, "width": 20, "height": 20}, "the canvas side must be 28 to 560 pixels, got 20"),
+        ({"pixels": [0] * 4, "width": 600, "height": 600}, "the canvas side must be 28 to 560 pixels, got 600"),
+        ({"pixels": [0] * 1000, "width": 280, "height": 280}, "'pixels' has 1000 values; a 280x280 canvas needs 78400"),
+    ],
+)
 def test_predict_requests_with_wrong_fields_or_values_are_refused(request_body, message):
     with pytest.raises(BadRequest) as caught:
         input_from_request(request_body)
@@ -210,12 +217,17 @@ def test_predict_requests_with_wrong_fields_or_values_are_refused(request_body, 
 
 # ---- over HTTP ------------------------------------------------------------------------------
 
+
 def test_the_page_and_its_files_are_served_with_a_strict_csp_and_nothing_external(server):
     status, response, html = request(server, "GET", "/", content_type=None)
     assert status == 200 and response.getheader("Content-Type") == "text/html; charset=utf-8"
     assert "default-src 'none'" in response.getheader("Content-Security-Policy")
     assert b'<canvas id="pad"' in html and b'src="/app.js"' in html
-    for path, content_type in [("/app.js", "text/javascript"), ("/style.css", "text/css"), ("/favicon.svg", "image/svg+xml")]:
+    for path, content_type in [
+        ("/app.js", "text/javascript"),
+        ("/style.css", "text/css"),
+        ("/favicon.svg", "image/svg+xml"),
+    ]:
         status, response, data = request(server, "GET", path, content_type=None)
         assert status == 200 and response.getheader("Content-Type").startswith(content_type) and data
         # no CDN, no web font: the SVG namespace is a name, never fetched; everything else is relative
@@ -245,8 +257,9 @@ def test_a_real_test_digit_is_read_as_the_network_reads_it(server, small_trained
     assert accuracy >= 0.85  # the fixture's model really reads digits
 
 
-def test_a_canvas_is_read_exactly_as_digitnet_predict_reads_the_same_picture(server, small_trained, mnist_test,
-                                                                           tmp_path, capsys):
+def test_a_canvas_is_read_exactly_as_digitnet_predict_reads_the_same_picture(
+    server, small_trained, mnist_test, tmp_path, capsys
+):
     canvas = np.kron(mnist_digit(mnist_test, 7), np.ones((10, 10), dtype=np.uint8))
     picture = tmp_path / "drawn.png"
     Image.fromarray(canvas).save(picture)
@@ -263,26 +276,32 @@ def assert_json_error(status, response, body, expected_status, message):
     assert set(body) == {"error"} and message in body["error"] and "Traceback" not in body["error"]
 
 
-@pytest.mark.parametrize("payload, message", [
-    (b"not json", "not valid JSON"),
-    (b'{"pixels": [NaN]}', "NaN is not a number"),
-    (json.dumps({"pixels": ZEROS[:100]}).encode(), "'pixels' has 100 values"),
-    (json.dumps({"pixels": [0] * 600, "width": 30, "height": 20}).encode(), "the canvas must be square"),
-    (json.dumps({"pixels": ZEROS, "extra": 1}).encode(), "unknown field(s) 'extra'"),
-    (json.dumps({"pixels": [2] + ZEROS[1:]}).encode(), "pixel 0 is 2"),
-])
+@pytest.mark.parametrize(
+    "payload, message",
+    [
+        (b"not json", "not valid JSON"),
+        (b'{"pixels": [NaN]}', "NaN is not a number"),
+        (json.dumps({"pixels": ZEROS[:100]}).encode(), "'pixels' has 100 values"),
+        (json.dumps({"pixels": [0] * 600, "width": 30, "height": 20}).encode(), "the canvas must be square"),
+        (json.dumps({"pixels": ZEROS, "extra": 1}).encode(), "unknown field(s) 'extra'"),
+        (json.dumps({"pixels": [2] + ZEROS[1:]}).encode(), "pixel 0 is 2"),
+    ],
+)
 def test_bad_bodies_get_a_400_json_error_over_http(server, payload, message):
     assert_json_error(*predict(server, payload), 400, message)
 
 
-@pytest.mark.parametrize("headers, content_type, status, message", [
-    ({}, None, 415, "missing Content-Type"),
-    ({}, "text/plain", 415, "Content-Type 'text/plain' is not accepted"),
-    ({}, "application/x-www-form-urlencoded", 415, "is not accepted: send application/json"),
-    ({}, "application/json; charset=latin-1", 415, "charset latin-1 is not accepted"),
-    ({"Content-Length": "12abc"}, "application/json", 400, "Content-Length '12abc' is not a byte count"),
-    ({"Content-Length": "-5"}, "application/json", 400, "is not a byte count"),
-])
+@pytest.mark.parametrize(
+    "headers, content_type, status, message",
+    [
+        ({}, None, 415, "missing Content-Type"),
+        ({}, "text/plain", 415, "Content-Type 'text/plain' is not accepted"),
+        ({}, "application/x-www-form-urlencoded", 415, "is not accepted: send application/json"),
+        ({}, "application/json; charset=latin-1", 415, "charset latin-1 is not accepted"),
+        ({"Content-Length": "12abc"}, "application/json", 400, "Content-Length '12abc' is not a byte count"),
+        ({"Content-Length": "-5"}, "application/json", 400, "is not a byte count"),
+    ],
+)
 def test_wrong_headers_get_a_4xx_json_error(server, headers, content_type, status, message):
     body = json.dumps({"pixels": ZEROS}).encode()
     assert_json_error(*predict(server, body, headers=headers, content_type=content_type), status, message)
@@ -294,8 +313,10 @@ def test_a_charset_of_utf8_is_accepted(server):
 
 
 def test_a_body_over_the_limit_gets_413_before_it_is_read(server):
-    head = (f"POST /api/predict HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
-            f"Content-Length: {MAX_BODY_BYTES + 1}\r\n\r\n").encode()
+    head = (
+        f"POST /api/predict HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+        f"Content-Length: {MAX_BODY_BYTES + 1}\r\n\r\n"
+    ).encode()
     status, body = json_error_of(raw_exchange(server, head))  # the server answers and closes unread
     assert status == 413 and body["error"] == f"the body is {MAX_BODY_BYTES + 1} bytes; the limit is {MAX_BODY_BYTES}"
 
@@ -360,29 +381,35 @@ def test_an_idle_connection_is_closed_after_the_timeout_without_a_log_line(small
     assert lines == []  # http.server itself would log "Request timed out" for every idle browser connection
 
 
-@pytest.mark.parametrize("method, path, status, allow", [
-    ("GET", "/api/predict", 405, "POST"),
-    ("PUT", "/api/predict", 405, "GET, POST"),
-    ("DELETE", "/", 405, "GET, POST"),
-    ("POST", "/api/model", 405, "GET"),
-    ("POST", "/", 405, "GET"),
-    ("GET", "/nothing/here", 404, None),
-    ("POST", "/api/other", 404, None),
-    ("GET", "/static/../../etc/passwd", 404, None),
-])
+@pytest.mark.parametrize(
+    "method, path, status, allow",
+    [
+        ("GET", "/api/predict", 405, "POST"),
+        ("PUT", "/api/predict", 405, "GET, POST"),
+        ("DELETE", "/", 405, "GET, POST"),
+        ("POST", "/api/model", 405, "GET"),
+        ("POST", "/", 405, "GET"),
+        ("GET", "/nothing/here", 404, None),
+        ("POST", "/api/other", 404, None),
+        ("GET", "/static/../../etc/passwd", 404, None),
+    ],
+)
 def test_wrong_methods_and_paths_get_405_or_404_json(server, method, path, status, allow):
     got_status, response, body = request(server, method, path, b"{}")
     assert got_status == status and response.getheader("Content-Type") == "application/json"
     assert response.getheader("Allow") == allow and set(body) == {"error"}
 
 
-@pytest.mark.parametrize("raw, status", [
-    (b"GARBAGE\r\n\r\n", 400),
-    (b"POST /api/predict\r\n\r\n", 400),
-    (b"GET / HTTP/2.0\r\n\r\n", 400),
-    (b"GET / HTTP/1.1\r\n" + b"X-A: 1\r\n" * 120 + b"\r\n", 431),
-    (b"GET /" + b"a" * 70_000 + b" HTTP/1.1\r\n\r\n", 414),
-])
+@pytest.mark.parametrize(
+    "raw, status",
+    [
+        (b"GARBAGE\r\n\r\n", 400),
+        (b"POST /api/predict\r\n\r\n", 400),
+        (b"GET / HTTP/2.0\r\n\r\n", 400),
+        (b"GET / HTTP/1.1\r\n" + b"X-A: 1\r\n" * 120 + b"\r\n", 431),
+        (b"GET /" + b"a" * 70_000 + b" HTTP/1.1\r\n\r\n", 414),
+    ],
+)
 def test_malformed_http_gets_a_json_error_too(server, raw, status):
     got_status, body = json_error_of(raw_exchange(server, raw))
     assert got_status == status and isinstance(body["error"], str)
@@ -402,8 +429,10 @@ def test_keep_alive_serves_several_predictions_on_one_connection(server):
 
 
 def test_a_body_sent_with_get_does_not_poison_a_kept_alive_connection(server, small_trained):
-    raw = (b"GET /api/model HTTP/1.1\r\nHost: x\r\nContent-Length: 21\r\n\r\n"
-           b"GET /nothing HTTP/1.1\r\n")  # unread, these bytes would look like a second request
+    raw = (
+        b"GET /api/model HTTP/1.1\r\nHost: x\r\nContent-Length: 21\r\n\r\n"
+        b"GET /nothing HTTP/1.1\r\n"
+    )  # unread, these bytes would look like a second request
     head, _, body = raw_exchange(server, raw).partition(b"\r\n\r\n")
     assert head.startswith(b"HTTP/1.1 200") and b"Connection: close" in head
     assert json.loads(body)["layer_sizes"] == small_trained[0].layer_sizes  # one answer, then the server hung up
@@ -442,6 +471,7 @@ def test_no_json_body_gets_anything_but_200_or_a_400_error(server, body):
 
 # ---- the command ----------------------------------------------------------------------------
 
+
 def test_serve_with_no_model_says_how_to_make_one(tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path))
     assert main(["serve"]) == 1
@@ -469,8 +499,13 @@ def test_serve_without_model_uses_the_last_trained_one_and_stops_on_ctrl_c(tmp_p
     monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path))
     remember_last_model(small_trained[1])  # what `digitnet train` does after saving
     environment = dict(os.environ)
-    process = subprocess.Popen([sys.executable, "-m", "digitnet", "serve", "--port", "0"], env=environment,
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "digitnet", "serve", "--port", "0"],
+        env=environment,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         first_line = process.stdout.readline()
         assert first_line.startswith(f"serving {small_trained[1].resolve()} at http://127.0.0.1:")

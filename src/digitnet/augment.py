@@ -43,8 +43,13 @@ class AugmentSettings:
     def __post_init__(self):
         if self.kind not in AUGMENTATIONS:
             raise ConfigError(f"unknown augmentation {self.kind!r}; choose one of: {', '.join(AUGMENTATIONS)}")
-        strengths = {"rotation": self.rotation, "scale": self.scale, "shear": self.shear,
-                     "translate": self.translate, "alpha": self.alpha}
+        strengths = {
+            "rotation": self.rotation,
+            "scale": self.scale,
+            "shear": self.shear,
+            "translate": self.translate,
+            "alpha": self.alpha,
+        }
         negative = [name for name, value in strengths.items() if not value >= 0]
         if negative or not self.sigma > 0 or self.scale >= 1:
             raise ConfigError(f"augmentation strengths must be >= 0 (sigma > 0, scale < 1): {self}")
@@ -62,6 +67,7 @@ def random_affine(n: int, rng: np.random.Generator, settings: AugmentSettings) -
     ``A`` is the inverse of the forward transform rotation x shear x scale: to move the digit
     one way, each output pixel must read from the other way.
     """
+
     def draw(limit):
         return rng.uniform(-limit, limit, size=n)
 

@@ -22,10 +22,10 @@ import math
 import re
 import signal
 import threading
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
-from typing import Callable, Iterator
 
 import numpy as np
 
@@ -67,12 +67,16 @@ class Checkpoint:
         return self.info["step"]
 
     def describe(self) -> str:
-        where = f"epoch {self.epoch} done" if self.epoch_order is None else (
-            f"{self.info['epoch_position']} examples into epoch {self.epoch}")
+        where = (
+            f"epoch {self.epoch} done"
+            if self.epoch_order is None
+            else (f"{self.info['epoch_position']} examples into epoch {self.epoch}")
+        )
         return f"{self.path} ({where}, step {self.step})"
 
 
 # ----------------------------------------------------------------------------- writing
+
 
 def prefixed(prefix: str, arrays: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     return {f"{prefix}.{name}": array for name, array in arrays.items()}
@@ -129,8 +133,10 @@ class Checkpointer:
             raise ConfigError(f"{self.folder}: cannot create the checkpoint folder ({error.strerror})") from None
         existing = checkpoint_files(self.folder)
         if existing and not continuing:
-            raise CheckpointError(f"{self.folder}: already holds checkpoints of a run (newest: {existing[0].name}); "
-                                  f"continue it with --resume {self.folder}, or give an empty folder")
+            raise CheckpointError(
+                f"{self.folder}: already holds checkpoints of a run (newest: {existing[0].name}); "
+                f"continue it with --resume {self.folder}, or give an empty folder"
+            )
 
     def __call__(self, trainer: Trainer) -> Path:
         return self.save(trainer)
@@ -150,6 +156,7 @@ class Checkpointer:
 
 
 # ----------------------------------------------------------------------------- reading
+
 
 def checkpoint_files(folder: str | Path) -> list[Path]:
     """The checkpoint files in ``folder``, newest first (the zero-padded names sort by epoch,
@@ -184,8 +191,10 @@ def load_checkpoint(path: str | Path) -> Checkpoint:
     config = read_config(info, path)
     network = build_network(unprefixed("network", tensors), info, path, CheckpointError)
     if network.layer_sizes != config.layer_sizes or network.activation != config.activation:
-        raise CheckpointError(f"{path}: the weights are {network.layer_sizes} {network.activation}, "
-                              f"the config says {config.layer_sizes} {config.activation}")
+        raise CheckpointError(
+            f"{path}: the weights are {network.layer_sizes} {network.activation}, "
+            f"the config says {config.layer_sizes} {config.activation}"
+        )
     best_parameters = unprefixed("best", tensors)
     check_arrays_match(best_parameters, network.parameters(), "best weights", path)
     optimizer_state = unprefixed("optimizer", tensors)
@@ -212,8 +221,13 @@ def read_config(info: dict, path: Path) -> TrainConfig:
 def fresh_optimizer_state(config: TrainConfig, network: Network, path: Path) -> dict[str, np.ndarray]:
     """The state a new optimizer of ``config`` has: the names, shapes and dtypes to expect."""
     try:
-        return make_optimizer(config.optimizer, network.parameters(), momentum=config.momentum,
-                              nesterov=config.nesterov, weight_decay=config.weight_decay).state()
+        return make_optimizer(
+            config.optimizer,
+            network.parameters(),
+            momentum=config.momentum,
+            nesterov=config.nesterov,
+            weight_decay=config.weight_decay,
+        ).state()
     except (ConfigError, TypeError) as error:
         raise CheckpointError(f"{path}: the optimizer settings are invalid ({error})") from None
 
@@ -223,8 +237,10 @@ def check_arrays_match(found: dict[str, np.ndarray], expected: dict[str, np.ndar
         raise CheckpointError(f"{path}: {what} arrays are {sorted(found)}, expected {sorted(expected)}")
     for name, array in expected.items():
         if found[name].shape != array.shape or found[name].dtype != array.dtype:
-            raise CheckpointError(f"{path}: {what} {name} is {found[name].dtype} {found[name].shape}, "
-                                  f"expected {array.dtype} {array.shape}")
+            raise CheckpointError(
+                f"{path}: {what} {name} is {found[name].dtype} {found[name].shape}, "
+                f"expected {array.dtype} {array.shape}"
+            )
 
 
 def check_bookkeeping(info: dict, config: TrainConfig, step_count: int, epoch_order, path: Path) -> None:
@@ -254,8 +270,9 @@ def check_bookkeeping(info: dict, config: TrainConfig, step_count: int, epoch_or
         problems.append(f"the history does not list epochs 1..{finished_epochs}")
     if not 0 <= best_epoch <= finished_epochs:
         problems.append(f"best epoch {best_epoch} is outside 0..{finished_epochs}")
-    if epoch_order is not None and (epoch_order.ndim != 1 or epoch_order.dtype != np.int64
-                                    or not 0 <= position <= len(epoch_order)):
+    if epoch_order is not None and (
+        epoch_order.ndim != 1 or epoch_order.dtype != np.int64 or not 0 <= position <= len(epoch_order)
+    ):
         problems.append(f"epoch order {epoch_order.dtype} {epoch_order.shape} with position {position} is invalid")
     if epoch_order is None and position != 0:
         problems.append(f"position {position} in an epoch without an epoch order")
@@ -278,6 +295,7 @@ def int_field(info: dict, key: str) -> int:
 
 # ----------------------------------------------------------------------------- resuming
 
+
 def check_compatible(checkpoint: Checkpoint, config: TrainConfig, data_checksums: dict[str, str]) -> list[str]:
     """Refuse (``CheckpointError``) a checkpoint made for another network or other data; return
     the other option changes, which are allowed but make the result differ from an
@@ -288,8 +306,9 @@ def check_compatible(checkpoint: Checkpoint, config: TrainConfig, data_checksums
     if checkpoint.data_checksums != data_checksums:
         refused.append(f"data {describe_checksums(checkpoint.data_checksums)} -> {describe_checksums(data_checksums)}")
     if refused:
-        raise CheckpointError(f"cannot resume from {checkpoint.path}: it was made for a different run: "
-                              f"{', '.join(refused)}")
+        raise CheckpointError(
+            f"cannot resume from {checkpoint.path}: it was made for a different run: {', '.join(refused)}"
+        )
     return [f"{name} {a!r} -> {b!r}" for name, (a, b) in changed.items()]
 
 
@@ -300,8 +319,10 @@ def describe_checksums(checksums: dict[str, str]) -> str:
 def restore(trainer: Trainer, checkpoint: Checkpoint) -> None:
     """Put ``trainer`` (freshly made for the same config and data) in the checkpoint's state."""
     if checkpoint.epoch_order is not None and not is_permutation(checkpoint.epoch_order, len(trainer.train_set)):
-        raise CheckpointError(f"{checkpoint.path}: the saved epoch order is not a shuffle of the "
-                              f"{len(trainer.train_set)} training examples")
+        raise CheckpointError(
+            f"{checkpoint.path}: the saved epoch order is not a shuffle of the "
+            f"{len(trainer.train_set)} training examples"
+        )
     info = checkpoint.info
     trainer.network.load_parameters(checkpoint.network.parameters())
     trainer.optimizer.load_state(checkpoint.optimizer_state)
@@ -359,4 +380,3 @@ def stop_after_batch_on_signals(trainer: Trainer) -> Iterator[list[int]]:
 def exit_status(signum: int) -> int:
     """The shell convention for a process ended by a signal: 128 + its number (130, 143)."""
     return 128 + signum
-

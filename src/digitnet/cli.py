@@ -18,9 +18,16 @@ from pathlib import Path
 import numpy as np
 
 from . import __version__
-from .augment import AUGMENTATIONS
 from .atomic import check_writable_destination, write_atomically
-from .data import N_CLASSES, load_labelled_test_data, load_training_data, read_kaggle_csv, scale_images, split_train_validation
+from .augment import AUGMENTATIONS
+from .data import (
+    N_CLASSES,
+    load_labelled_test_data,
+    load_training_data,
+    read_kaggle_csv,
+    scale_images,
+    split_train_validation,
+)
 from .errors import ConfigError, DigitnetError, TrainingDiverged
 from .functional import ACTIVATIONS
 from .initializers import INIT_NAMES
@@ -45,7 +52,9 @@ def layer_list(text: str) -> tuple[int, ...]:
 def build_parser(preset: str | None = None) -> argparse.ArgumentParser:
     """The whole command line; with ``preset``, ``train``'s defaults are that preset's values
     (options given explicitly still win)."""
-    parser = argparse.ArgumentParser(prog="digitnet", description="A from-scratch NumPy network that reads handwritten digits.")
+    parser = argparse.ArgumentParser(
+        prog="digitnet", description="A from-scratch NumPy network that reads handwritten digits."
+    )
     parser.add_argument("--version", action="version", version=f"digitnet {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     add_train_parser(commands, preset)
@@ -60,21 +69,34 @@ def build_parser(preset: str | None = None) -> argparse.ArgumentParser:
 
 
 def add_data_argument(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--data", metavar="PATH",
-                        help="MNIST folder or Kaggle CSV (default: $DIGITNET_DATA, then the user cache, then download)")
+    parser.add_argument(
+        "--data",
+        metavar="PATH",
+        help="MNIST folder or Kaggle CSV (default: $DIGITNET_DATA, then the user cache, then download)",
+    )
 
 
 def add_train_parser(commands, preset: str | None = None) -> None:
     from .training import PRESETS, TrainConfig
 
     defaults = TrainConfig(**PRESETS[preset]) if preset else TrainConfig()
-    train = commands.add_parser("train", help="train a network on MNIST and save it",
-                                formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    train = commands.add_parser(
+        "train", help="train a network on MNIST and save it", formatter_class=argparse.ArgumentDefaultsHelpFormatter
+    )
     add_data_argument(train)
-    train.add_argument("--preset", choices=list(PRESETS), default=preset,
-                       help="start from a named configuration (see README); other options override it")
-    train.add_argument("--hidden", type=layer_list, default=",".join(map(str, defaults.hidden)), metavar="N[,N...]",
-                       help="hidden layer sizes: 256 for 784-256-10, 512,256 for two hidden layers")
+    train.add_argument(
+        "--preset",
+        choices=list(PRESETS),
+        default=preset,
+        help="start from a named configuration (see README); other options override it",
+    )
+    train.add_argument(
+        "--hidden",
+        type=layer_list,
+        default=",".join(map(str, defaults.hidden)),
+        metavar="N[,N...]",
+        help="hidden layer sizes: 256 for 784-256-10, 512,256 for two hidden layers",
+    )
     train.add_argument("--activation", choices=list(ACTIVATIONS), default=defaults.activation, help="hidden activation")
     train.add_argument("--init", default=defaults.init, help=f"weight initialisation: {', '.join(INIT_NAMES)}")
     train.add_argument("--loss", choices=list(LOSSES), default=defaults.loss, help="loss on the softmax output")
@@ -83,36 +105,63 @@ def add_train_parser(commands, preset: str | None = None) -> None:
     train.add_argument("--optimizer", choices=list(OPTIMIZERS), default=defaults.optimizer, help="update rule")
     train.add_argument("--lr", type=float, default=defaults.lr, help="peak learning rate")
     train.add_argument("--momentum", type=float, default=defaults.momentum, help="SGD momentum")
-    train.add_argument("--nesterov", action=argparse.BooleanOptionalAction, default=defaults.nesterov,
-                       help="Nesterov momentum (SGD)")
+    train.add_argument(
+        "--nesterov", action=argparse.BooleanOptionalAction, default=defaults.nesterov, help="Nesterov momentum (SGD)"
+    )
     train.add_argument("--weight-decay", type=float, default=defaults.weight_decay, help="L2 penalty on weights")
-    train.add_argument("--dropout", type=float, default=defaults.dropout,
-                       help="dropout rate after each hidden layer, while training (0: off)")
+    train.add_argument(
+        "--dropout",
+        type=float,
+        default=defaults.dropout,
+        help="dropout rate after each hidden layer, while training (0: off)",
+    )
     train.add_argument("--schedule", choices=SCHEDULES, default=defaults.schedule, help="learning-rate schedule")
     train.add_argument("--warmup-epochs", type=float, default=defaults.warmup_epochs, help="cosine warm-up length")
-    train.add_argument("--step-epochs", type=int, default=defaults.step_epochs, help="step schedule: decay every N epochs")
+    train.add_argument(
+        "--step-epochs", type=int, default=defaults.step_epochs, help="step schedule: decay every N epochs"
+    )
     train.add_argument("--gamma", type=float, default=defaults.gamma, help="step schedule: decay factor")
-    train.add_argument("--val-size", type=int, default=defaults.val_size, help="training images held out for validation")
-    train.add_argument("--patience", type=int, default=defaults.patience,
-                       help="early stopping: epochs without a better validation loss (0: off)")
-    train.add_argument("--seed", type=int, default=defaults.seed,
-                       help="seeds the split, the initial weights, the shuffling and the augmentation")
+    train.add_argument(
+        "--val-size", type=int, default=defaults.val_size, help="training images held out for validation"
+    )
+    train.add_argument(
+        "--patience",
+        type=int,
+        default=defaults.patience,
+        help="early stopping: epochs without a better validation loss (0: off)",
+    )
+    train.add_argument(
+        "--seed",
+        type=int,
+        default=defaults.seed,
+        help="seeds the split, the initial weights, the shuffling and the augmentation",
+    )
     augment = train.add_argument_group("augmentation (new random distortions of every batch)")
     augment.add_argument("--augment", choices=AUGMENTATIONS, default=defaults.augment, help="distortion family")
     augment.add_argument("--aug-rotation", type=float, default=defaults.aug_rotation, help="affine: max degrees")
     augment.add_argument("--aug-scale", type=float, default=defaults.aug_scale, help="affine: max relative scaling")
     augment.add_argument("--aug-shear", type=float, default=defaults.aug_shear, help="affine: max shear degrees")
     augment.add_argument("--aug-translate", type=float, default=defaults.aug_translate, help="affine: max pixels")
-    augment.add_argument("--elastic-alpha", type=float, default=defaults.elastic_alpha, help="elastic: strength (pixels)")
-    augment.add_argument("--elastic-sigma", type=float, default=defaults.elastic_sigma, help="elastic: smoothness (pixels)")
+    augment.add_argument(
+        "--elastic-alpha", type=float, default=defaults.elastic_alpha, help="elastic: strength (pixels)"
+    )
+    augment.add_argument(
+        "--elastic-sigma", type=float, default=defaults.elastic_sigma, help="elastic: smoothness (pixels)"
+    )
     train.add_argument("--out", default=DEFAULT_MODEL, metavar="MODEL", help="where to save the model")
     train.add_argument("--history-json", metavar="PATH", help="write the per-epoch history as JSON")
     train.add_argument("--plots", metavar="DIR", help="after training, write the report's PNG figures into DIR")
-    train.add_argument("--checkpoint-dir", metavar="DIR",
-                       help="save a checkpoint at the end of every epoch (and on Ctrl-C) into DIR, keeping the newest two")
-    train.add_argument("--resume", metavar="DIR",
-                       help="continue from the newest valid checkpoint in DIR (same options as the interrupted run); "
-                            "new checkpoints go to DIR too unless --checkpoint-dir says otherwise")
+    train.add_argument(
+        "--checkpoint-dir",
+        metavar="DIR",
+        help="save a checkpoint at the end of every epoch (and on Ctrl-C) into DIR, keeping the newest two",
+    )
+    train.add_argument(
+        "--resume",
+        metavar="DIR",
+        help="continue from the newest valid checkpoint in DIR (same options as the interrupted run); "
+        "new checkpoints go to DIR too unless --checkpoint-dir says otherwise",
+    )
     train.set_defaults(run=run_train)
 
 
@@ -152,12 +201,19 @@ def add_download_parser(commands) -> None:
 
 
 def add_report_parser(commands) -> None:
-    report = commands.add_parser("report", help="PNG figures of a trained model: curves, confusion matrix, mistakes, weights")
+    report = commands.add_parser(
+        "report", help="PNG figures of a trained model: curves, confusion matrix, mistakes, weights"
+    )
     report.add_argument("model", metavar="MODEL")
-    report.add_argument("-o", "--output", required=True, metavar="DIR", help="folder for the PNG files (created if needed)")
+    report.add_argument(
+        "-o", "--output", required=True, metavar="DIR", help="folder for the PNG files (created if needed)"
+    )
     add_data_argument(report)
-    report.add_argument("--history-json", metavar="PATH",
-                        help="history from 'digitnet train --history-json' (default: the one saved in the model)")
+    report.add_argument(
+        "--history-json",
+        metavar="PATH",
+        help="history from 'digitnet train --history-json' (default: the one saved in the model)",
+    )
     report.set_defaults(run=run_report)
 
 
@@ -183,8 +239,10 @@ def run_augment_preview(args) -> int:
     variants = {kind: augment_batch(images, rng, AugmentSettings(kind)) for kind in ("affine", "elastic")}
     figure = plots.plot_augmentations(scale_images(train.images[args.index]), variants)
     plots.save_figure(figure, args.output)
-    print(f"wrote {args.output}: training image {args.index} (digit {train.labels[args.index]}) "
-          f"under {args.count} random affine and elastic distortions")
+    print(
+        f"wrote {args.output}: training image {args.index} (digit {train.labels[args.index]}) "
+        f"under {args.count} random affine and elastic distortions"
+    )
     return 0
 
 
@@ -199,16 +257,24 @@ def import_plots():
 
 def add_serve_parser(commands) -> None:
     serve = commands.add_parser("serve", help="a local web page to draw digits on and watch the network read them")
-    serve.add_argument("model", nargs="?", metavar="MODEL",
-                       help="model file (default: the one `digitnet train` saved last)")
-    serve.add_argument("--host", default="127.0.0.1",
-                       help="address to listen on (default 127.0.0.1: this computer only)")
+    serve.add_argument(
+        "model", nargs="?", metavar="MODEL", help="model file (default: the one `digitnet train` saved last)"
+    )
+    serve.add_argument(
+        "--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1: this computer only)"
+    )
     serve.add_argument("--port", type=int, default=8000, help="port to listen on (default 8000; 0: any free port)")
     serve.set_defaults(run=run_serve)
 
 
 def run_train(args) -> int:
-    from .checkpoints import Checkpointer, check_compatible, latest_valid_checkpoint, restore, stop_after_batch_on_signals
+    from .checkpoints import (
+        Checkpointer,
+        check_compatible,
+        latest_valid_checkpoint,
+        restore,
+        stop_after_batch_on_signals,
+    )
     from .metrics import evaluate
     from .persistence import remember_last_model, save_model
     from .training import TrainConfig, Trainer, seeded_generators
@@ -223,8 +289,10 @@ def run_train(args) -> int:
     checkpoint = latest_valid_checkpoint(args.resume, warn=print_error) if args.resume else None
     data = load_training_data(args.data)
     train_set, val_set = split_train_validation(data.train, config.val_size, seeded_generators(config.seed)["split"])
-    print(f"training {'-'.join(map(str, config.layer_sizes))} on {len(train_set)} images, "
-          f"validating on {len(val_set)} ({data.train.source})")
+    print(
+        f"training {'-'.join(map(str, config.layer_sizes))} on {len(train_set)} images, "
+        f"validating on {len(val_set)} ({data.train.source})"
+    )
     trainer = Trainer(config, train_set, val_set)
     if checkpoint:
         for change in check_compatible(checkpoint, config, data.checksums):
@@ -243,12 +311,20 @@ def run_train(args) -> int:
     if data.test is not None:
         test = evaluate(trainer.network, data.test, config.loss)
         metrics.update(test_accuracy=test.accuracy, test_loss=test.loss)
-        print(f"test accuracy: {100 * test.accuracy:.2f}% ({test.n} MNIST test images), "
-              f"training time {train_seconds:.1f}s")
+        print(
+            f"test accuracy: {100 * test.accuracy:.2f}% ({test.n} MNIST test images), "
+            f"training time {train_seconds:.1f}s"
+        )
     else:
         print(f"validation accuracy: {100 * metrics['val_accuracy']:.2f}% (a Kaggle CSV has no labelled test set)")
-    save_model(args.out, trainer.network, config=config.to_dict(), metrics=metrics, data_checksums=data.checksums,
-               history=[asdict(r) for r in history])
+    save_model(
+        args.out,
+        trainer.network,
+        config=config.to_dict(),
+        metrics=metrics,
+        data_checksums=data.checksums,
+        history=[asdict(r) for r in history],
+    )
     remember_last_model(Path(args.out))
     print(f"model saved to {args.out}")
     if args.history_json:
@@ -267,8 +343,10 @@ def run_report(args) -> int:
     model = load_model(args.model)
     history = args.history_json or model.metadata.get("history")
     if history is None:
-        print(f"{args.model} has no training history (saved by an older digitnet): no curves.png; "
-              "give --history-json to draw them")
+        print(
+            f"{args.model} has no training history (saved by an older digitnet): no curves.png; "
+            "give --history-json to draw them"
+        )
     written = plots.write_report(args.output, model.network, load_labelled_test_data(args.data), history)
     print(f"figures written to {args.output}: {', '.join(path.name for path in written)}")
     return 0
@@ -285,8 +363,10 @@ def fit_keeping_checkpoints(trainer, checkpointer):
         saved = checkpoint_files(checkpointer.folder) if checkpointer else []
         if not saved:
             raise
-        raise TrainingDiverged(f"{error}. The last good checkpoint is {saved[0]}: continue from it with "
-                               f"--resume {checkpointer.folder} and a lower --lr") from None
+        raise TrainingDiverged(
+            f"{error}. The last good checkpoint is {saved[0]}: continue from it with "
+            f"--resume {checkpointer.folder} and a lower --lr"
+        ) from None
 
 
 def report_stopped(trainer, checkpointer, signum: int, argv: list[str]) -> int:
@@ -294,10 +374,15 @@ def report_stopped(trainer, checkpointer, signum: int, argv: list[str]) -> int:
     with the shell's status for that signal."""
     from .checkpoints import exit_status
 
-    position = (f"epoch {trainer.epoch} done" if trainer.epoch_order is None
-                else f"{trainer.epoch_position}/{len(trainer.epoch_order)} examples into epoch {trainer.epoch}")
-    print_error(f"digitnet: {signal.Signals(signum).name} received: stopped after step "
-                f"{trainer.optimizer.step_count} ({position})")
+    position = (
+        f"epoch {trainer.epoch} done"
+        if trainer.epoch_order is None
+        else f"{trainer.epoch_position}/{len(trainer.epoch_order)} examples into epoch {trainer.epoch}"
+    )
+    print_error(
+        f"digitnet: {signal.Signals(signum).name} received: stopped after step "
+        f"{trainer.optimizer.step_count} ({position})"
+    )
     if checkpointer is None:
         print_error("digitnet: nothing was saved; give --checkpoint-dir DIR to make a run resumable")
         return exit_status(signum)
@@ -377,12 +462,16 @@ def run_gradcheck(args) -> int:
     X = rng.uniform(0, 1, size=(args.samples, 784))
     labels = rng.integers(0, N_CLASSES, size=args.samples)
     checks = gradcheck(network, X, labels, args.loss, max_entries=args.max_entries, rng=rng)
-    print(f"gradient check: {'-'.join(map(str, network.layer_sizes))} {args.activation}, {args.loss}, "
-          f"{args.samples} random images, central differences h=1e-6 in float64")
+    print(
+        f"gradient check: {'-'.join(map(str, network.layer_sizes))} {args.activation}, {args.loss}, "
+        f"{args.samples} random images, central differences h=1e-6 in float64"
+    )
     print(f"{'parameter':<10} {'shape':<12} {'checked':>7}  relative error")
     for check in checks:
         verdict = "ok" if check.relative_error < 1e-6 else "FAIL"
-        print(f"{check.name:<10} {str(check.shape):<12} {check.entries_checked:>7}  {check.relative_error:.2e}  {verdict}")
+        print(
+            f"{check.name:<10} {str(check.shape):<12} {check.entries_checked:>7}  {check.relative_error:.2e}  {verdict}"
+        )
     worst = max(check.relative_error for check in checks)
     print(f"worst relative error {worst:.2e} ({'pass' if worst < 1e-6 else 'FAIL'}: threshold 1e-6)")
     return 0 if worst < 1e-6 else 1
@@ -403,8 +492,10 @@ def run_serve(args) -> int:
 
     path = args.model or last_model()
     if path is None:
-        raise ConfigError("no MODEL given and no trained model remembered: train one with `digitnet train` "
-                          f"(it saves {DEFAULT_MODEL}), then run `digitnet serve` again")
+        raise ConfigError(
+            "no MODEL given and no trained model remembered: train one with `digitnet train` "
+            f"(it saves {DEFAULT_MODEL}), then run `digitnet serve` again"
+        )
     model = load_model(path)
     server = make_server(model, args.host, args.port, log=lambda line: print(line, file=sys.stderr, flush=True))
     print(f"serving {model.path} at {server.url} (Ctrl+C to stop)", flush=True)

@@ -40,14 +40,34 @@ class MnistFile:
 
 
 MNIST_FILES = (
-    MnistFile("train-images-idx3-ubyte.gz", "train", "images", 60000,
-              "ba891046e6505d7aadcbbe25680a0738ad16aec93bde7f9b65e87a2fc25776db"),
-    MnistFile("train-labels-idx1-ubyte.gz", "train", "labels", 60000,
-              "65a50cbbf4e906d70832878ad85ccda5333a97f0f4c3dd2ef09a8a9eef7101c5"),
-    MnistFile("t10k-images-idx3-ubyte.gz", "test", "images", 10000,
-              "0fa7898d509279e482958e8ce81c8e77db3f2f8254e26661ceb7762c4d494ce7"),
-    MnistFile("t10k-labels-idx1-ubyte.gz", "test", "labels", 10000,
-              "ff7bcfd416de33731a308c3f266cc351222c34898ecbeaf847f06e48f7ec33f2"),
+    MnistFile(
+        "train-images-idx3-ubyte.gz",
+        "train",
+        "images",
+        60000,
+        "ba891046e6505d7aadcbbe25680a0738ad16aec93bde7f9b65e87a2fc25776db",
+    ),
+    MnistFile(
+        "train-labels-idx1-ubyte.gz",
+        "train",
+        "labels",
+        60000,
+        "65a50cbbf4e906d70832878ad85ccda5333a97f0f4c3dd2ef09a8a9eef7101c5",
+    ),
+    MnistFile(
+        "t10k-images-idx3-ubyte.gz",
+        "test",
+        "images",
+        10000,
+        "0fa7898d509279e482958e8ce81c8e77db3f2f8254e26661ceb7762c4d494ce7",
+    ),
+    MnistFile(
+        "t10k-labels-idx1-ubyte.gz",
+        "test",
+        "labels",
+        10000,
+        "ff7bcfd416de33731a308c3f266cc351222c34898ecbeaf847f06e48f7ec33f2",
+    ),
 )
 MNIST_FILE_NAMES = tuple(f.name for f in MNIST_FILES)
 
@@ -63,12 +83,13 @@ class Dataset:
     def __len__(self) -> int:
         return len(self.images)
 
-    def subset(self, indices: np.ndarray, source: str | None = None) -> "Dataset":
+    def subset(self, indices: np.ndarray, source: str | None = None) -> Dataset:
         labels = None if self.labels is None else self.labels[indices]
         return Dataset(self.images[indices], labels, source or self.source)
 
 
 # ----------------------------------------------------------------------------- IDX files
+
 
 def decompress(raw: bytes, path: Path, max_size: int | None = None) -> bytes:
     """The bytes of ``path``: gunzipped when they start with the gzip magic ``1f 8b``.
@@ -87,8 +108,10 @@ def decompress(raw: bytes, path: Path, max_size: int | None = None) -> bytes:
     except (gzip.BadGzipFile, zlib.error) as error:
         raise DataError(f"{path}: not a valid gzip file ({error})") from None
     if max_size is not None and len(content) > max_size:
-        raise DataError(f"{path}: decompresses to more than {max_size} bytes, the most this file can hold "
-                        "(damaged, or not the file it is named after)")
+        raise DataError(
+            f"{path}: decompresses to more than {max_size} bytes, the most this file can hold "
+            "(damaged, or not the file it is named after)"
+        )
     return content
 
 
@@ -180,6 +203,7 @@ def missing_files_message(folder: Path, names) -> str:
 
 # ----------------------------------------------------------------------------- where data comes from
 
+
 def cache_dir() -> Path:
     """``$XDG_CACHE_HOME/digitnet/mnist``, else ``~/.cache/digitnet/mnist``."""
     base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
@@ -219,6 +243,7 @@ def resolve_data_dir(data: str | os.PathLike | None = None, download: bool = Tru
 
 # ----------------------------------------------------------------------------- Kaggle CSV
 
+
 def pixel_columns() -> list[str]:
     return [f"pixel{i}" for i in range(N_PIXELS)]
 
@@ -243,16 +268,18 @@ def read_kaggle_csv(path: str | os.PathLike) -> Dataset:
         line = int(np.argmax(labels >= N_CLASSES)) + 2
         raise DataError(f"{path}: line {line}: label {int(labels[line - 2])} is outside 0-9")
     images = values[:, 1:] if has_labels else values
-    return Dataset(np.ascontiguousarray(images, dtype=np.uint8),
-                   None if labels is None else labels.astype(np.uint8), f"Kaggle CSV {path}")
+    return Dataset(
+        np.ascontiguousarray(images, dtype=np.uint8),
+        None if labels is None else labels.astype(np.uint8),
+        f"Kaggle CSV {path}",
+    )
 
 
 def describe_header_problem(header: list[str], expected: list[str]) -> str:
     if not header:
         return "empty file, expected a Kaggle CSV header (label, pixel0, ..., pixel783)"
     if len(header) != len(expected):
-        return (f"header has {len(header)} columns, expected {len(expected)} "
-                f"({expected[0]}, ..., {expected[-1]})")
+        return f"header has {len(header)} columns, expected {len(expected)} ({expected[0]}, ..., {expected[-1]})"
     column = next(i for i, (a, b) in enumerate(zip(header, expected)) if a != b)
     return f"header column {column + 1} is {header[column]!r}, expected {expected[column]!r}"
 
@@ -295,13 +322,16 @@ def find_bad_row(text: str, n_columns: int) -> str:
 
 # ----------------------------------------------------------------------------- splits and batches
 
+
 def split_train_validation(dataset: Dataset, val_size: int, rng: np.random.Generator) -> tuple[Dataset, Dataset]:
     """Hold ``val_size`` examples out of ``dataset``, chosen by a seeded shuffle."""
     if not 0 < val_size < len(dataset):
         raise DataError(f"validation size {val_size} must be between 1 and {len(dataset) - 1} ({dataset.source})")
     order = rng.permutation(len(dataset))
-    return (dataset.subset(np.sort(order[val_size:]), f"{dataset.source}, training part"),
-            dataset.subset(np.sort(order[:val_size]), f"{dataset.source}, validation part"))
+    return (
+        dataset.subset(np.sort(order[val_size:]), f"{dataset.source}, training part"),
+        dataset.subset(np.sort(order[:val_size]), f"{dataset.source}, validation part"),
+    )
 
 
 def scale_images(images: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
@@ -310,6 +340,7 @@ def scale_images(images: np.ndarray, out: np.ndarray | None = None) -> np.ndarra
 
 
 # ----------------------------------------------------------------------------- what the CLI trains on
+
 
 @dataclass
 class TrainingData:
@@ -336,8 +367,10 @@ def load_training_data(data: str | os.PathLike | None = None) -> TrainingData:
         path = Path(data)
         train = read_kaggle_csv(path)
         if train.labels is None:
-            raise DataError(f"{path}: has no 'label' column, so it cannot be trained on "
-                            "(a Kaggle test.csv is for 'digitnet predict MODEL --kaggle FILE')")
+            raise DataError(
+                f"{path}: has no 'label' column, so it cannot be trained on "
+                "(a Kaggle test.csv is for 'digitnet predict MODEL --kaggle FILE')"
+            )
         return TrainingData(train, None, {path.name: file_sha256(path)})
     folder = resolve_data_dir(data)
     return TrainingData(

@@ -79,8 +79,7 @@ def download_file(spec: MnistFile, folder: Path, mirrors, retries: int, timeout:
                 if attempt < retries:
                     time.sleep(min(2.0, 0.5 * attempt))
     raise DownloadError(
-        f"could not download {spec.name}: " + "; ".join(failures) + ". "
-        + missing_files_message(folder, [spec.name])
+        f"could not download {spec.name}: " + "; ".join(failures) + ". " + missing_files_message(folder, [spec.name])
     )
 
 

@@ -45,8 +45,12 @@ class FastTrainingStep:
     def supports(config) -> bool:
         """ReLU and cross-entropy, with nothing that changes the batch or the forward pass
         (dropout, augmentation): those take the plain path."""
-        return (config.activation == "relu" and config.loss == "cross-entropy"
-                and config.dropout == 0 and config.augment == "none")
+        return (
+            config.activation == "relu"
+            and config.loss == "cross-entropy"
+            and config.dropout == 0
+            and config.augment == "none"
+        )
 
     def _allocate(self, capacity: int) -> None:
         """Buffers for batches of up to ``capacity`` examples; smaller batches use leading rows."""

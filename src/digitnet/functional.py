@@ -6,7 +6,8 @@ numbers refer to the math notes, ``docs/my_note.md``.
 
 from __future__ import annotations
 
-from typing import Callable, NamedTuple
+from collections.abc import Callable
+from typing import NamedTuple
 
 import numpy as np
 

@@ -6,7 +6,7 @@ gives the same weights. Biases always start at zero.
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .functional import ACTIVATIONS
 from .errors import ConfigError
+from .functional import ACTIVATIONS
 
 
 class Dense:

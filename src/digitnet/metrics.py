@@ -48,12 +48,14 @@ class Evaluation:
 
 def confusion_matrix(true_labels: np.ndarray, predicted: np.ndarray, n_classes: int = N_CLASSES) -> np.ndarray:
     """``(n_classes, n_classes)`` counts, rows true, columns predicted."""
-    return np.bincount(
-        true_labels.astype(np.int64) * n_classes + predicted, minlength=n_classes * n_classes
-    ).reshape(n_classes, n_classes)
+    return np.bincount(true_labels.astype(np.int64) * n_classes + predicted, minlength=n_classes * n_classes).reshape(
+        n_classes, n_classes
+    )
 
 
-def evaluate(network: Network, dataset: Dataset, loss_name: str = "cross-entropy", batch_size: int = 2000) -> Evaluation:
+def evaluate(
+    network: Network, dataset: Dataset, loss_name: str = "cross-entropy", batch_size: int = 2000
+) -> Evaluation:
     """Accuracy and mean loss of ``network`` on every example of ``dataset``, in batches."""
     loss = get_loss(loss_name)
     total_loss = 0.0

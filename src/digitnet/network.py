@@ -21,15 +21,18 @@ class Network:
     hidden activation; it acts only in ``forward(X, training=True)``.
     """
 
-    def __init__(self, dense_layers: list[Dense], activation: str = "relu", dropout: float = 0.0,
-                 dropout_rng: np.random.Generator | None = None):
+    def __init__(
+        self,
+        dense_layers: list[Dense],
+        activation: str = "relu",
+        dropout: float = 0.0,
+        dropout_rng: np.random.Generator | None = None,
+    ):
         if not dense_layers:
             raise ConfigError("a network needs at least one dense layer")
         for previous, following in zip(dense_layers, dense_layers[1:]):
             if previous.n_out != following.n_in:
-                raise ConfigError(
-                    f"layer sizes do not chain: {previous.n_out} outputs feed {following.n_in} inputs"
-                )
+                raise ConfigError(f"layer sizes do not chain: {previous.n_out} outputs feed {following.n_in} inputs")
         if dropout and dropout_rng is None:
             raise ConfigError("dropout needs a random generator for its masks")
         self.activation = activation
@@ -52,7 +55,7 @@ class Network:
         dtype=np.float32,
         dropout: float = 0.0,
         dropout_rng: np.random.Generator | None = None,
-    ) -> "Network":
+    ) -> Network:
         """A freshly initialised network; ``layer_sizes`` is ``[n_inputs, *hidden, n_classes]``."""
         if len(layer_sizes) < 2 or any(int(size) < 1 for size in layer_sizes):
             raise ConfigError(f"layer sizes must be at least two positive numbers, got {layer_sizes}")
@@ -132,7 +135,7 @@ class Network:
         """Predicted class indices ``(n,)``."""
         return self.predict_proba(X, batch_size).argmax(axis=1)
 
-    def copy(self, dtype=None) -> "Network":
+    def copy(self, dtype=None) -> Network:
         """A deep copy without dropout, optionally cast (``dtype=np.float64`` for gradient checking)."""
         dtype = dtype or self.dtype
         return Network(

@@ -97,7 +97,9 @@ class Adam(Optimizer):
     ``m_hat = m / (1 - b1^t)``, ``v_hat = v / (1 - b2^t)``, ``w <- w - lr m_hat / (sqrt(v_hat) + eps)``.
     """
 
-    def __init__(self, parameters, beta1: float = 0.9, beta2: float = 0.999, eps: float = 1e-8, weight_decay: float = 0.0):
+    def __init__(
+        self, parameters, beta1: float = 0.9, beta2: float = 0.999, eps: float = 1e-8, weight_decay: float = 0.0
+    ):
         super().__init__(parameters, weight_decay)
         for label, beta in (("beta1", beta1), ("beta2", beta2)):
             if not 0 <= beta < 1:

@@ -151,8 +151,9 @@ def read_metadata(data: bytes, path: Path, error_type: type[DigitnetError] = Mod
     return info
 
 
-def build_network(tensors: dict[str, np.ndarray], info: dict, path: Path,
-                  error_type: type[DigitnetError] = ModelFileError) -> Network:
+def build_network(
+    tensors: dict[str, np.ndarray], info: dict, path: Path, error_type: type[DigitnetError] = ModelFileError
+) -> Network:
     """A network from the arrays, after checking each name, shape and dtype against the metadata."""
     try:
         sizes = [int(s) for s in info["architecture"]["layer_sizes"]]
@@ -160,8 +161,13 @@ def build_network(tensors: dict[str, np.ndarray], info: dict, path: Path,
         dtype = np.dtype(info["dtype"])
     except (KeyError, TypeError, ValueError, OverflowError) as error:
         raise error_type(f"{path}: architecture metadata is incomplete ({error!r})") from None
-    if (not isinstance(activation, str) or activation not in ACTIVATIONS or len(sizes) < 2 or min(sizes) < 1
-            or dtype not in NETWORK_DTYPES):
+    if (
+        not isinstance(activation, str)
+        or activation not in ACTIVATIONS
+        or len(sizes) < 2
+        or min(sizes) < 1
+        or dtype not in NETWORK_DTYPES
+    ):
         raise error_type(f"{path}: architecture metadata is invalid: {info['architecture']}, dtype {info['dtype']}")
     expected = {}
     for index, (n_in, n_out) in enumerate(zip(sizes, sizes[1:])):

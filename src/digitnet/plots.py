@@ -41,6 +41,7 @@ HISTORY_FIELDS = ("epoch", "train_loss", "val_loss", "train_accuracy", "val_accu
 
 # ----------------------------------------------------------------------------- history
 
+
 def load_history(history) -> list[dict]:
     """The per-epoch history as a list of dicts, from a list of ``EpochRecord`` (``Trainer.history``),
     a list of dicts (model metadata ``history``), or the path of a ``--history-json`` file."""
@@ -56,12 +57,15 @@ def load_history(history) -> list[dict]:
     records = [asdict(r) if is_dataclass(r) else dict(r) for r in history]
     missing = [field for field in HISTORY_FIELDS if records and field not in records[0]]
     if not records or missing:
-        raise ConfigError(f"{source}: not a training history (needs one record per epoch with "
-                          f"{', '.join(HISTORY_FIELDS)}; missing {', '.join(missing) or 'every record'})")
+        raise ConfigError(
+            f"{source}: not a training history (needs one record per epoch with "
+            f"{', '.join(HISTORY_FIELDS)}; missing {', '.join(missing) or 'every record'})"
+        )
     return records
 
 
 # ----------------------------------------------------------------------------- one figure each
+
 
 def new_figure(name: str) -> Figure:
     return Figure(figsize=FIGURE_SIZES[name], dpi=DPI, layout="constrained")
@@ -96,8 +100,13 @@ def plot_confusion(confusion: np.ndarray) -> Figure:
         colour = "white" if np.log1p(count) > threshold else "black"
         axes.text(predicted, true, str(count), ha="center", va="center", fontsize=8, color=colour)
     classes = range(len(confusion))
-    axes.set(xticks=classes, yticks=classes, xlabel="predicted digit", ylabel="true digit",
-             title=f"Confusion matrix ({int(np.trace(confusion))}/{int(confusion.sum())} correct)")
+    axes.set(
+        xticks=classes,
+        yticks=classes,
+        xlabel="predicted digit",
+        ylabel="true digit",
+        title=f"Confusion matrix ({int(np.trace(confusion))}/{int(confusion.sum())} correct)",
+    )
     figure.colorbar(image, ax=axes, label="log(1 + count)")
     return figure
 
@@ -189,6 +198,7 @@ def plot_augmentations(original: np.ndarray, variants: dict[str, np.ndarray]) ->
 
 # ----------------------------------------------------------------------------- files
 
+
 def save_figure(figure: Figure, path: str | os.PathLike) -> Path:
     """Write ``figure`` as a PNG at ``DPI`` (temporary file, then rename)."""
     buffer = io.BytesIO()
@@ -224,4 +234,3 @@ def write_report(folder: str | os.PathLike, network: Network, test_set: Dataset,
     shown = examples_worth_showing(probabilities)
     figures["probabilities"] = plot_probabilities(test_set.images[shown], probabilities[shown], test_set.labels[shown])
     return [save_figure(figure, folder / f"{name}.png") for name, figure in figures.items()]
-

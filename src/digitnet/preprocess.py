@@ -33,7 +33,11 @@ def load_image(path: str | os.PathLike) -> np.ndarray:
     path = Path(path)
     try:
         with Image.open(path) as image:
-            image = image.convert("LA") if image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info else image.convert("L")
+            image = (
+                image.convert("LA")
+                if image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info
+                else image.convert("L")
+            )
             gray = np.asarray(image, dtype=np.float32) / 255
     except FileNotFoundError:
         raise DataError(f"{path}: no such file") from None

@@ -11,8 +11,8 @@ from __future__ import annotations
 import math
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from typing import Callable
 
 import numpy as np
 from tqdm import tqdm
@@ -83,8 +83,15 @@ class TrainConfig:
         self.augment_settings()  # validates the augmentation fields
 
     def augment_settings(self) -> AugmentSettings:
-        return AugmentSettings(self.augment, self.aug_rotation, self.aug_scale, self.aug_shear,
-                               self.aug_translate, self.elastic_alpha, self.elastic_sigma)
+        return AugmentSettings(
+            self.augment,
+            self.aug_rotation,
+            self.aug_scale,
+            self.aug_shear,
+            self.aug_translate,
+            self.elastic_alpha,
+            self.elastic_sigma,
+        )
 
     @property
     def layer_sizes(self) -> list[int]:
@@ -148,28 +155,42 @@ class Trainer:
         self.generators = {name: generators[name] for name in RUN_GENERATORS}
         self.augmentation = self.config.augment_settings()
         if self.network is None:
-            self.network = Network.create(self.config.layer_sizes, generators["init"],
-                                          self.config.activation, self.config.init,
-                                          dropout=self.config.dropout, dropout_rng=generators["dropout"])
+            self.network = Network.create(
+                self.config.layer_sizes,
+                generators["init"],
+                self.config.activation,
+                self.config.init,
+                dropout=self.config.dropout,
+                dropout_rng=generators["dropout"],
+            )
         self.loss = get_loss(self.config.loss)
         self.optimizer = make_optimizer(
-            self.config.optimizer, self.network.parameters(), momentum=self.config.momentum,
-            nesterov=self.config.nesterov, weight_decay=self.config.weight_decay,
+            self.config.optimizer,
+            self.network.parameters(),
+            momentum=self.config.momentum,
+            nesterov=self.config.nesterov,
+            weight_decay=self.config.weight_decay,
         )
         steps_per_epoch = math.ceil(len(self.train_set) / self.config.batch_size)
         self.schedule = Schedule(
-            self.config.schedule, self.config.lr, total_steps=steps_per_epoch * self.config.epochs,
-            steps_per_epoch=steps_per_epoch, step_epochs=self.config.step_epochs,
-            gamma=self.config.gamma, warmup_steps=round(self.config.warmup_epochs * steps_per_epoch),
+            self.config.schedule,
+            self.config.lr,
+            total_steps=steps_per_epoch * self.config.epochs,
+            steps_per_epoch=steps_per_epoch,
+            step_epochs=self.config.step_epochs,
+            gamma=self.config.gamma,
+            warmup_steps=round(self.config.warmup_epochs * steps_per_epoch),
         )
         sample = np.linspace(0, len(self.train_set) - 1, min(TRAIN_METRICS_SAMPLE, len(self.train_set)))
         self.train_sample = self.train_set.subset(sample.astype(np.int64))
         self.best_val_loss = math.inf
         self.best_epoch = 0
         self.best_parameters = {n: p.copy() for n, p in self.network.parameters().items()}
-        self.fast_step = (FastTrainingStep(self.network, self.train_set.images, self.train_set.labels,
-                                           self.config.batch_size)
-                          if FastTrainingStep.supports(self.config) else None)
+        self.fast_step = (
+            FastTrainingStep(self.network, self.train_set.images, self.train_set.labels, self.config.batch_size)
+            if FastTrainingStep.supports(self.config)
+            else None
+        )
         self.epoch_order: np.ndarray | None = None  # the current epoch's shuffled indices; None between epochs
         self.epoch_position = 0  # examples of epoch_order already trained on
         self.epoch_seconds = 0.0
@@ -183,7 +204,7 @@ class Trainer:
     def finished(self) -> bool:
         return self.epoch_order is None and (self.epoch >= self.config.epochs or self.stopped_early)
 
-    def fit(self, on_epoch_end: Callable[["Trainer"], None] | None = None) -> list[EpochRecord]:
+    def fit(self, on_epoch_end: Callable[[Trainer], None] | None = None) -> list[EpochRecord]:
         """Train until ``config.epochs`` or early stopping, then restore the best weights.
 
         When ``stop_requested`` is set, returns after the current batch instead, leaving the run
@@ -216,8 +237,13 @@ class Trainer:
             self.epoch_position, self.epoch_seconds = 0, 0.0
         started = time.perf_counter()
         batch_size, n = self.config.batch_size, len(self.epoch_order)
-        with tqdm(range(self.epoch_position, n, batch_size), desc=f"epoch {self.epoch}", leave=False,
-                  unit="batch", disable=not sys.stderr.isatty()) as progress:
+        with tqdm(
+            range(self.epoch_position, n, batch_size),
+            desc=f"epoch {self.epoch}",
+            leave=False,
+            unit="batch",
+            disable=not sys.stderr.isatty(),
+        ) as progress:
             for start in progress:
                 if self.stop_requested:
                     break
@@ -268,15 +294,19 @@ class Trainer:
         """Raise ``TrainingDiverged`` if any weight is NaN or infinite (then nothing is saved)."""
         bad = [name for name, param in self.network.parameters().items() if not np.isfinite(param).all()]
         if bad:
-            raise TrainingDiverged(f"the weights {', '.join(bad)} became NaN or infinite at epoch {self.epoch}, "
-                                   f"step {self.optimizer.step_count}; try a lower learning rate than {self.config.lr:g}")
+            raise TrainingDiverged(
+                f"the weights {', '.join(bad)} became NaN or infinite at epoch {self.epoch}, "
+                f"step {self.optimizer.step_count}; try a lower learning rate than {self.config.lr:g}"
+            )
 
     def record_epoch(self, seconds: float) -> EpochRecord:
         train_metrics = evaluate(self.network, self.train_sample, self.config.loss)
         val_metrics = evaluate(self.network, self.val_set, self.config.loss)
         if not math.isfinite(val_metrics.loss):
-            raise TrainingDiverged(f"the validation loss became {val_metrics.loss} at epoch {self.epoch}; "
-                                   f"try a lower learning rate than {self.config.lr:g}")
+            raise TrainingDiverged(
+                f"the validation loss became {val_metrics.loss} at epoch {self.epoch}; "
+                f"try a lower learning rate than {self.config.lr:g}"
+            )
         self.check_weights_finite()
         record = EpochRecord(
             epoch=self.epoch,

@@ -12,10 +12,10 @@ import socketserver
 import sys
 import time
 import traceback
+from collections.abc import Callable
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from importlib.resources import files
-from typing import Callable
 from urllib.parse import urlsplit
 
 from ..errors import ConfigError
@@ -124,7 +124,9 @@ class DemoRequestHandler(BaseHTTPRequestHandler):
         if "Content-Type" not in self.headers:
             raise BadRequest(415, "missing Content-Type: send the body as application/json")
         if self.headers.get_content_type() != "application/json":
-            raise BadRequest(415, f"Content-Type {self.headers['Content-Type']!r} is not accepted: send application/json")
+            raise BadRequest(
+                415, f"Content-Type {self.headers['Content-Type']!r} is not accepted: send application/json"
+            )
         charset = self.headers.get_content_charset()
         if charset not in (None, "utf-8", "utf8"):
             raise BadRequest(415, f"charset {charset} is not accepted: send UTF-8")
@@ -157,14 +159,19 @@ class DemoRequestHandler(BaseHTTPRequestHandler):
                 chunks.append(chunk)
                 received += len(chunk)
         except TimeoutError:
-            raise BadRequest(408, f"timed out after {self.server.read_timeout:g}s with {received} of {length} bytes read") from None
+            raise BadRequest(
+                408, f"timed out after {self.server.read_timeout:g}s with {received} of {length} bytes read"
+            ) from None
         return b"".join(chunks)
 
     def refuse_path(self, path: str) -> None:
         self.close_if_body_unread()
         if path in ALLOWED_METHODS:
-            self.send_json(HTTPStatus.METHOD_NOT_ALLOWED, {"error": f"{path} accepts {ALLOWED_METHODS[path]} only"},
-                           {"Allow": ALLOWED_METHODS[path]})
+            self.send_json(
+                HTTPStatus.METHOD_NOT_ALLOWED,
+                {"error": f"{path} accepts {ALLOWED_METHODS[path]} only"},
+                {"Allow": ALLOWED_METHODS[path]},
+            )
         else:
             self.send_json(HTTPStatus.NOT_FOUND, {"error": f"no such page: {path}"})
 
@@ -173,7 +180,9 @@ class DemoRequestHandler(BaseHTTPRequestHandler):
         unknown method) as JSON too; an unknown method is the client's error (405), not 501."""
         self.close_connection = True
         if code == HTTPStatus.NOT_IMPLEMENTED:
-            self.send_json(HTTPStatus.METHOD_NOT_ALLOWED, {"error": message or "method not allowed"}, {"Allow": "GET, POST"})
+            self.send_json(
+                HTTPStatus.METHOD_NOT_ALLOWED, {"error": message or "method not allowed"}, {"Allow": "GET, POST"}
+            )
         elif code == HTTPStatus.HTTP_VERSION_NOT_SUPPORTED:
             self.send_json(HTTPStatus.BAD_REQUEST, {"error": message or "HTTP version not supported"})
         else:
