@@ -20,6 +20,7 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED_MNIST = REPO.parent / "shared" / "data" / "mnist"
+SHARED_FASHION_MNIST = REPO.parent / "shared" / "data" / "fashion-mnist"
 
 
 @pytest.fixture(scope="session")
@@ -31,6 +32,16 @@ def mnist_dir() -> Path:
     if SHARED_MNIST.is_dir():
         return SHARED_MNIST
     return resolve_data_dir()
+
+
+@pytest.fixture(scope="session")
+def fashion_mnist_dir() -> Path:
+    """$DIGITNET_FASHION_MNIST_DATA, else the shared copy beside the repo (CI has it)."""
+    if os.environ.get("DIGITNET_FASHION_MNIST_DATA"):
+        return Path(os.environ["DIGITNET_FASHION_MNIST_DATA"])
+    if not SHARED_FASHION_MNIST.is_dir():
+        pytest.skip(f"no Fashion-MNIST files: set DIGITNET_FASHION_MNIST_DATA or put them in {SHARED_FASHION_MNIST}")
+    return SHARED_FASHION_MNIST
 
 
 @pytest.fixture(scope="session", autouse=True)
