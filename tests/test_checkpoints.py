@@ -146,6 +146,7 @@ def test_early_stopping_state_survives_resume(tiny_data, tmp_path):
     restore(resumed, latest_valid_checkpoint(tmp_path, warn=pytest.fail))
     resumed.fit()
     assert (resumed.epoch, resumed.best_epoch) == (reference.epoch, reference.best_epoch)
+    assert comparable_history(resumed) == comparable_history(reference)  # the epochs after the stop too
     for name, param in reference.network.parameters().items():
         assert np.array_equal(resumed.network.parameters()[name], param), name
 
