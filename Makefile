@@ -10,7 +10,7 @@ PIP := $(BIN)/python -m pip install --quiet --disable-pip-version-check
 # torch 2.13.0 is the CPU build (a few hundred MB); it is only a reference the tests compare against.
 TEST_EXTRAS := '.[dev,image,plot,notebook,web,web-test]' torch==2.13.0
 
-.PHONY: train test lint bench exercises setup setup-test setup-bench setup-notebook notebook figures pdf clean
+.PHONY: train test lint bench exercises setup setup-test setup-bench setup-notebook setup-exercises notebook figures pdf clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -32,10 +32,15 @@ $(VENV)/.installed-notebook: pyproject.toml | $(BIN)/python
 	$(PIP) -e '.[notebook]'
 	touch $@
 
+$(VENV)/.installed-exercises: pyproject.toml | $(BIN)/python
+	$(PIP) -e '.[exercises]'
+	touch $@
+
 setup: $(VENV)/.installed-run
 setup-test: $(VENV)/.installed-test
 setup-bench: $(VENV)/.installed-bench
 setup-notebook: $(VENV)/.installed-notebook
+setup-exercises: $(VENV)/.installed-exercises
 
 train: setup
 	$(BIN)/digitnet train $(ARGS)
@@ -53,7 +58,7 @@ bench: setup-bench
 	$(BIN)/python benchmarks/compare.py $(ARGS)
 
 # grade the learner's answers in exercises/ (CI grades the solutions and the untouched stubs instead)
-exercises: setup-test
+exercises: setup-exercises
 	$(BIN)/python -m pytest exercises/ $(ARGS)
 
 # re-run both notebooks and save their outputs in place (commit the result)

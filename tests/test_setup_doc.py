@@ -85,7 +85,12 @@ def test_the_make_targets_named_exist_and_install_what_setup_md_says():
     assert named <= makefile_targets(), f"setup.md names make targets the Makefile lacks: {named - makefile_targets()}"
     test_extras = re.search(r"^TEST_EXTRAS := '\.\[([a-z,-]+)\]'", MAKEFILE, re.MULTILINE).group(1)
     assert re.search(rf"`make test` installs\s+`\[{test_extras}\]`", SETUP)
-    for stamp, target in (("run", "train"), ("notebook", "setup-notebook"), ("bench", "bench")):
+    for stamp, target in (
+        ("run", "train"),
+        ("notebook", "setup-notebook"),
+        ("exercises", "exercises"),
+        ("bench", "bench"),
+    ):
         installed = re.search(rf"\.installed-{stamp}:.*\n\t\$\(PIP\) -e '\.\[([a-z,-]+)\]'", MAKEFILE).group(1)
         assert re.search(rf"`make {target}` installs\s+`\[{installed}\]`", SETUP), (
             f"make {target} installs [{installed}]"
