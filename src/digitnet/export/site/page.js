@@ -17,7 +17,7 @@ const hiddenUnits = document.getElementById("hidden");
 // `prediction.dataset.version` says which version the answer on show is for.
 const state = {
   model: null,
-  weightImages: [],
+  unitFigures: new Map(), // unit index -> its figure, made on first use
   drawingVersion: 0,
   hasInk: false,
   activePointer: null,
@@ -180,22 +180,34 @@ function diverging(weight) {
 function showImage(canvas, values, colour) {
   const context = canvas.getContext("2d");
   const image = context.createImageData(canvas.width, canvas.height);
-  values.forEach((value, i) => image.data.set([...colour(value), 255], 4 * i));
+  values.forEach((value, i) => {
+    const [r, g, b] = colour(value);
+    image.data[4 * i] = r;
+    image.data[4 * i + 1] = g;
+    image.data[4 * i + 2] = b;
+    image.data[4 * i + 3] = 255;
+  });
   context.putImageData(image, 0, 0);
 }
 
-// Each first-layer unit's 784 incoming weights W[:, j], divided by their largest magnitude.
-function unitWeightImages(model) {
-  if (model.layers.length < 2) return [];
-  const { W, nIn, nOut } = model.layers[0];
-  const images = [];
-  for (let j = 0; j < nOut; j++) {
+// Each first-layer unit's 784 incoming weights W[:, j], divided by their largest magnitude,
+// drawn once on its own canvas the first time the unit fires.
+function unitFigure(j) {
+  if (!state.unitFigures.has(j)) {
+    const { W, nIn, nOut } = state.model.layers[0];
     const column = new Float32Array(nIn);
     for (let i = 0; i < nIn; i++) column[i] = W[i * nOut + j];
-    const peak = Math.max(...column.map(Math.abs));
-    images.push(column.map((w) => (peak > 0 ? w / peak : 0)));
+    const peak = column.reduce((largest, w) => Math.max(largest, Math.abs(w)), 0);
+    const figure = document.createElement("figure");
+    figure.dataset.unit = String(j);
+    const canvas = document.createElement("canvas");
+    canvas.width = 28;
+    canvas.height = 28;
+    showImage(canvas, column.map((w) => (peak > 0 ? w / peak : 0)), diverging);
+    figure.append(canvas, document.createElement("figcaption"));
+    state.unitFigures.set(j, figure);
   }
-  return images;
+  return state.unitFigures.get(j);
 }
 
 function showHiddenUnits(activations) {
@@ -204,15 +216,8 @@ function showHiddenUnits(activations) {
     .sort((a, b) => activations[b] - activations[a] || a - b)
     .slice(0, TOP_HIDDEN_UNITS);
   const figures = strongest.map((j) => {
-    const figure = document.createElement("figure");
-    figure.dataset.unit = String(j);
-    const canvas = document.createElement("canvas");
-    canvas.width = 28;
-    canvas.height = 28;
-    showImage(canvas, state.weightImages[j], diverging);
-    const caption = document.createElement("figcaption");
-    caption.textContent = `#${j}: ${activations[j].toFixed(2)}`;
-    figure.append(canvas, caption);
+    const figure = unitFigure(j);
+    figure.lastChild.textContent = `#${j}: ${activations[j].toFixed(2)}`;
     return figure;
   });
   hiddenUnits.replaceChildren(...figures);
@@ -236,7 +241,6 @@ async function start() {
     info.textContent = `could not load the model: ${error.message}${hint}`;
     return;
   }
-  state.weightImages = unitWeightImages(state.model);
   info.textContent = describeModel(state.model);
   buildBars(state.model.classNames);
   showNothing();
