@@ -10,6 +10,7 @@ import sys
 import numpy as np
 import pytest
 
+from digitnet.cli import main
 from digitnet.data import scale_images
 from digitnet.errors import ConfigError, ExportError
 from digitnet.export import export_onnx, export_web, exportable_model
@@ -223,3 +224,31 @@ def test_fashion_class_names_travel_to_both_exports(small_trained, tmp_path):
     assert json.loads({p.key: p.value for p in graph_model.metadata_props}["dataset"])["class_names"] == FASHION_NAMES
     export_web(model, tmp_path / "site")
     assert json.loads((tmp_path / "site" / "model.json").read_text())["model"]["dataset"]["name"] == "fashion-mnist"
+
+
+# ------------------------------------------------------------------------------------ the command
+
+
+def test_the_command_writes_both_exports_and_names_every_file(small_trained, tmp_path, capsys):
+    code = main(["export", str(small_trained[1]), "--onnx", str(tmp_path / "m.onnx"), "--web", str(tmp_path / "site")])
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    onnx_size = (tmp_path / "m.onnx").stat().st_size
+    assert f"wrote {tmp_path / 'm.onnx'} ({onnx_size:,} bytes): ONNX graph of small.safetensors" in out
+    weights_size = (tmp_path / "site" / "weights.bin").stat().st_size
+    assert f"wrote {tmp_path / 'site'}: a static page for small.safetensors, 6 files" in out
+    assert f"  weights.bin ({weights_size:,} bytes)" in out and "  index.html (" in out
+
+
+def test_the_command_needs_a_target_and_reports_refusals_in_one_line(small_trained, tmp_path, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["export", str(small_trained[1])])
+    assert exit_info.value.code == 2
+    assert "say what to write: --onnx FILE, --web DIR, or both" in capsys.readouterr().err
+    occupied = tmp_path / "occupied"
+    occupied.mkdir()
+    (occupied / "index.html").write_text("mine")
+    assert main(["export", str(small_trained[1]), "--web", str(occupied)]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("digitnet: error: ") and err.count("\n") == 1
+    assert "occupied: the folder is not empty and is not a digitnet web export" in err
