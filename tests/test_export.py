@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from digitnet.cli import main
-from digitnet.data import scale_images
+from digitnet.data import FASHION_MNIST, scale_images
 from digitnet.errors import ConfigError, ExportError
 from digitnet.export import export_onnx, export_web, exportable_model
 from digitnet.export.onnx_graph import ONNX_ACTIVATIONS
@@ -23,7 +23,7 @@ from digitnet.persistence import load_model, save_model
 onnx = pytest.importorskip("onnx", reason="needs the onnx extra")
 onnxruntime = pytest.importorskip("onnxruntime", reason="needs the onnx-test extra")
 
-FASHION_NAMES = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Boot"]
+FASHION_NAMES = list(FASHION_MNIST.class_names)
 TOLERANCE = 1e-5
 
 
@@ -135,6 +135,7 @@ def test_an_activation_the_target_lacks_is_refused_with_the_ones_it_has(small_tr
         ({"dataset": {"name": "x", "class_names": ["a", "b"]}}, r"has 10 outputs but its dataset names 2 classes"),
         ({"dataset": {"name": "x", "class_names": list(range(10))}}, r"class_names must be a list of strings"),
         ({"dataset": "mnist"}, r"dataset must be an object with name and class_names, got 'mnist'"),
+        ({"dataset": {"name": "kmnist"}}, r"dataset 'kmnist' names no classes and is not one digitnet knows"),
         ({"metrics": {"test_accuracy": 98.2}}, r"metrics.test_accuracy must be a fraction in \[0, 1\], got 98.2"),
     ],
 )
@@ -217,9 +218,7 @@ def test_web_export_replaces_an_earlier_export_but_never_overwrites_other_files(
 
 
 def test_fashion_class_names_travel_to_both_exports(small_trained, tmp_path):
-    model = save_network(
-        tmp_path / "f.safetensors", small_trained[0], dataset={"name": "fashion-mnist", "class_names": FASHION_NAMES}
-    )
+    model = save_network(tmp_path / "f.safetensors", small_trained[0], dataset={"name": "fashion-mnist"})
     graph_model = onnx.load(export_onnx(model, tmp_path / "f.onnx"))
     assert json.loads({p.key: p.value for p in graph_model.metadata_props}["dataset"])["class_names"] == FASHION_NAMES
     export_web(model, tmp_path / "site")

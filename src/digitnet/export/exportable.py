@@ -18,13 +18,13 @@ from typing import TypeGuard
 import numpy as np
 
 from .. import __version__
+from ..data.registry import DATASETS, MNIST
 from ..errors import ExportError
 from ..functional import LEAKY_RELU_SLOPE
 from ..network import Network
 from ..persistence import INPUT_SCALING, LoadedModel
 from ..preprocess import IMAGE_SIZE
 
-MNIST = {"name": "mnist", "class_names": [str(digit) for digit in range(10)]}
 EXPORTED_DTYPE = np.dtype(np.float32)
 
 
@@ -72,14 +72,11 @@ def exportable_model(model: LoadedModel, supported_activations: Collection[str],
     """
     network, path = model.network, model.path
     check_network(network, path, supported_activations, target)
-    dataset = model.metadata.get("dataset") or MNIST
-    if not isinstance(dataset, dict):
-        raise ExportError(f"{path}: dataset must be an object with name and class_names, got {dataset!r}")
-    class_names = check_class_names(dataset.get("class_names", MNIST["class_names"]), network, path)
+    dataset, class_names = read_dataset(model.metadata, network, path)
     return ExportableModel(
         network=network,
         source=path,
-        dataset=str(dataset.get("name", MNIST["name"])),
+        dataset=dataset,
         class_names=class_names,
         temperature=read_temperature(model.metadata, path),
         test_accuracy=read_test_accuracy(model.metadata, path),
@@ -108,6 +105,20 @@ def check_network(network: Network, path: Path, supported_activations: Collectio
     for name, array in network.parameters().items():
         if not np.isfinite(array).all():
             raise ExportError(f"{path}: tensor {name} holds NaN or infinite values; the model cannot predict")
+
+
+def read_dataset(metadata: dict, network: Network, path: Path) -> tuple[str, list[str]]:
+    """The dataset's name and class names; without them, a registered dataset's (MNIST by default)."""
+    dataset = metadata.get("dataset") or {"name": MNIST.name}
+    if not isinstance(dataset, dict):
+        raise ExportError(f"{path}: dataset must be an object with name and class_names, got {dataset!r}")
+    name = str(dataset.get("name", MNIST.name))
+    class_names = dataset.get("class_names")
+    if class_names is None:
+        if name not in DATASETS:
+            raise ExportError(f"{path}: dataset {name!r} names no classes and is not one digitnet knows")
+        class_names = list(DATASETS[name].class_names)
+    return name, check_class_names(class_names, network, path)
 
 
 def check_class_names(class_names, network: Network, path: Path) -> list[str]:
