@@ -103,11 +103,7 @@ class TrainConfig:
     def __post_init__(self):
         if isinstance(self.hidden, (list, tuple)):
             object.__setattr__(self, "hidden", tuple(self.hidden))
-        bad = [
-            f"{name}={getattr(self, name)!r} is out of range ({allowed})"
-            for name, (rule, allowed) in RULES.items()
-            if not _holds(rule, getattr(self, name))
-        ]
+        bad = [problem for name in RULES if (problem := field_problem(name, getattr(self, name)))]
         if bad:
             raise ConfigError(", ".join(bad))
         if self.optimizer == "sgd" and self.nesterov and self.momentum == 0:
@@ -136,6 +132,20 @@ class TrainConfig:
     @classmethod
     def field_names(cls) -> set[str]:
         return {f.name for f in fields(cls)}
+
+
+def field_problem(name: str, value) -> str | None:
+    """What is wrong with ``value`` for the field ``name`` (``None`` if nothing): the one rule
+    that construction and mid-run changes (``Trainer.set_learning_rate``, ...) both apply."""
+    rule, allowed = RULES[name]
+    return None if _holds(rule, value) else f"{name}={value!r} is out of range ({allowed})"
+
+
+def check_field(name: str, value) -> None:
+    """Raise ``ConfigError`` if ``value`` breaks the rule of field ``name``."""
+    problem = field_problem(name, value)
+    if problem:
+        raise ConfigError(problem)
 
 
 def _holds(rule: Callable[[Any], bool], value) -> bool:

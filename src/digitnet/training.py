@@ -15,19 +15,19 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import asdict
+from dataclasses import asdict, replace
 
 import numpy as np
 
 from .augment import augment_batch
-from .config import TrainConfig
+from .config import TrainConfig, check_field
 from .data import Dataset, scale_images
 from .errors import ConfigError, TrainingDiverged
-from .events import EpochRecord, TrainingListener
+from .events import STEERABLE_SETTINGS, EpochRecord, SettingChange, TrainingListener
 from .losses import get_loss
 from .metrics import evaluate
 from .network import Network
-from .optimizers import make_optimizer
+from .optimizers import SGD, make_optimizer
 from .schedules import Schedule
 
 RUN_GENERATORS = ("shuffle", "augment", "dropout")  # drawn from during training, saved in checkpoints
@@ -93,6 +93,8 @@ class Trainer:
         sample = np.linspace(0, len(train_set) - 1, min(TRAIN_METRICS_SAMPLE, len(train_set)))
         self.train_sample = train_set.subset(sample.astype(np.int64))
         self.history: list[EpochRecord] = []
+        self._changes: list[SettingChange] = []
+        self._epochs = config.epochs
         self._epoch = 0
         self._epoch_order: np.ndarray | None = None  # the current epoch's shuffled indices; None between epochs
         self._position = 0  # examples of _epoch_order already trained on
@@ -108,6 +110,11 @@ class Trainer:
     def epoch(self) -> int:
         """The epoch under way, or the last one finished (0 before the first)."""
         return self._epoch
+
+    @property
+    def epochs(self) -> int:
+        """The planned number of epochs: ``config.epochs`` plus any ``add_epochs``."""
+        return self._epochs
 
     @property
     def step(self) -> int:
@@ -138,12 +145,55 @@ class Trainer:
 
     @property
     def finished(self) -> bool:
-        return not self.in_epoch and (self._epoch >= self.config.epochs or self.stopped_early)
+        return not self.in_epoch and (self._epoch >= self._epochs or self.stopped_early)
 
     def describe_position(self) -> str:
         if not self.in_epoch:
             return f"epoch {self._epoch} done"
         return f"{self._position}/{len(self.train_set)} examples into epoch {self._epoch}"
+
+    # ------------------------------------------------------------------ steering between batches
+
+    @property
+    def changes(self) -> tuple[SettingChange, ...]:
+        """Every setting changed during the run, in order, with the step it took effect after."""
+        return tuple(self._changes)
+
+    def set_learning_rate(self, lr: float) -> SettingChange:
+        """The schedule's peak learning rate (``config.lr``'s role) from the next update on; with
+        the constant schedule, the learning rate itself."""
+        check_field("lr", lr)
+        return self._change("lr", self.schedule.lr, lr)
+
+    def set_momentum(self, momentum: float) -> SettingChange:
+        """SGD's momentum ``mu`` (notes eq. (13)) from the next update on."""
+        check_field("momentum", momentum)
+        if not isinstance(self.optimizer, SGD):
+            raise ConfigError(f"momentum is a setting of SGD; this run's {self.config.optimizer} has no momentum knob")
+        return self._change("momentum", self.optimizer.momentum, momentum)
+
+    def add_epochs(self, count: int = 1) -> SettingChange:
+        """Plan ``count`` more epochs (a finished run can go on); a cosine schedule is stretched to
+        the new end, so its learning rate rises a little from where it was."""
+        check_field("epochs", count)
+        return self._change("epochs", self._epochs, self._epochs + count)
+
+    def _change(self, setting: str, old: float, new: float) -> SettingChange:
+        self._apply(setting, new)  # raises before anything is recorded if the optimizer refuses
+        change = SettingChange(step=self.step, epoch=self._epoch, setting=setting, old=old, new=new)
+        self._changes.append(change)
+        return change
+
+    def _apply(self, setting: str, value: float) -> None:
+        if setting == "momentum":
+            self.optimizer.set_momentum(value)
+        elif setting == "lr":
+            self.schedule = replace(self.schedule, lr=value)
+        elif setting == "epochs":
+            self._epochs = int(value)
+            self.schedule = replace(self.schedule, total_steps=self.steps_per_epoch * self._epochs)
+        else:
+            raise ValueError(f"unknown setting {setting!r}; steerable: {', '.join(STEERABLE_SETTINGS)}")
 
     # ------------------------------------------------------------------ training
 
@@ -291,6 +341,7 @@ class Trainer:
             # JSON has no infinity; before the first validation there is no best loss yet
             "best_val_loss": self._best_val_loss if math.isfinite(self._best_val_loss) else None,
             "history": [asdict(record) for record in self.history],
+            "changes": [asdict(change) for change in self._changes],
         }
         return arrays, info
 
@@ -314,6 +365,9 @@ class Trainer:
         self._best_epoch = info["best_epoch"]
         self._best_val_loss = math.inf if info["best_val_loss"] is None else float(info["best_val_loss"])
         self.history = [EpochRecord(**record) for record in info["history"]]
+        self._changes = [SettingChange(**change) for change in info.get("changes", [])]  # none before steering
+        for change in self._changes:
+            self._apply(change.setting, change.new)
 
 
 def prefixed(prefix: str, arrays: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
