@@ -15,8 +15,8 @@ import os
 import re
 import secrets
 import threading
-import time
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 import numpy as np
@@ -29,8 +29,8 @@ from .api import BadRequest
 
 MAX_DRAWINGS = 500
 HELD_OUT_EVERY = 4  # the 4th, 8th, ... drawing is kept out of fine-tuning, to measure it
-FILE_PATTERN = re.compile(r"(?P<id>\d{8}T\d{6}-[0-9a-f]{6})_(?P<label>[0-9])\.png")
-ID_PATTERN = re.compile(r"\d{8}T\d{6}-[0-9a-f]{6}")
+FILE_PATTERN = re.compile(r"(?P<id>\d{8}T\d{12}-[0-9a-f]{6})_(?P<label>[0-9])\.png")
+ID_PATTERN = re.compile(r"\d{8}T\d{12}-[0-9a-f]{6}")  # the time to the microsecond, then 6 random hex digits
 
 
 def data_dir() -> Path:
@@ -60,7 +60,7 @@ class DrawingStore:
     def add(self, image: np.ndarray, label: int) -> Drawing:
         """Keep ``image`` ``(784,)`` in [0, 1] with ``label``; refused (409) when the store is full."""
         pixels = np.round(np.clip(image, 0, 1) * 255).astype(np.uint8)
-        drawing = Drawing(f"{time.strftime('%Y%m%dT%H%M%S')}-{secrets.token_hex(3)}", label, pixels)
+        drawing = Drawing(f"{datetime.now().strftime('%Y%m%dT%H%M%S%f')}-{secrets.token_hex(3)}", label, pixels)
         with self._lock:
             if len(self.files()) >= self.limit:
                 raise BadRequest(409, f"{self.limit} drawings are kept at most: delete some first")

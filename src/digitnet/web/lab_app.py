@@ -27,6 +27,7 @@ MAX_HIDDEN_LAYERS = 3
 MAX_HIDDEN_UNITS = 1024
 BATCH_SIZES = (8, 1024)
 MAX_LR = 10.0
+MAX_VALIDATION = 5000
 RUN_FIELDS = ("hidden", "activation", "optimizer", "lr", "momentum", "batch_size", "epochs", "augment", "seed")
 # What the lab's runs fix: a constant learning rate, so the knob means what it says; plain
 # momentum (notes eq. (13)); no weight decay or early stopping, so only what the page shows acts.
@@ -57,8 +58,9 @@ def only_fields(request: dict, allowed: tuple[str, ...]) -> None:
         raise BadRequest(400, f"unknown field(s) {', '.join(map(repr, unknown))}; allowed: {', '.join(allowed)}")
 
 
-def run_config(request: dict) -> TrainConfig:
-    """A start request -> the run's ``TrainConfig``, within the lab's bounds."""
+def run_config(request: dict, n_examples: int) -> TrainConfig:
+    """A start request -> the run's ``TrainConfig``, within the lab's bounds; ``n_examples``
+    training examples, of which a tenth (at most MNIST's usual 5,000) are held out to validate."""
     only_fields(request, RUN_FIELDS)
     hidden = request.get("hidden", [128])
     if (
@@ -77,7 +79,11 @@ def run_config(request: dict) -> TrainConfig:
     check_lr(request.get("lr"))
     settings = {key: value for key, value in request.items() if key != "hidden"}
     try:
-        return TrainConfig(**{"lr": 0.1, "momentum": 0.9, **settings, **LAB_SETTINGS, "hidden": tuple(hidden)})
+        return TrainConfig(
+            **{"lr": 0.1, "momentum": 0.9, **settings, **LAB_SETTINGS},
+            hidden=tuple(hidden),
+            val_size=min(MAX_VALIDATION, n_examples // 10),
+        )
     except ConfigError as error:
         raise BadRequest(400, str(error)) from None
 
@@ -138,8 +144,9 @@ class Lab:
     # ------------------------------------------------------------------ the run
 
     def start(self, request: dict) -> dict:
-        config = run_config(request)
-        return self.begin("train", lambda: TrainingSession(config, self.data.get(), log=self.log))
+        data = self.data.get()
+        config = run_config(request, len(data.train))
+        return self.begin("train", lambda: TrainingSession(config, data, log=self.log))
 
     def begin(self, kind: str, make_session: Callable[[], TrainingSession], on_finished=None) -> dict:
         with self._lock:
@@ -175,6 +182,10 @@ class Lab:
         """Save the stopped or finished run (best weights, test accuracy) and draw with it."""
         only_fields(request, ())
         run = self.current_run()
+        try:
+            self.models_dir.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            raise BadRequest(503, f"cannot create {self.models_dir} ({error.strerror})") from None
         path = self.models_dir / f"lab-{run.kind}-{time.strftime('%Y%m%d-%H%M%S')}-run{run.id}.safetensors"
         answer = run.send("save", path=path)
         self.served.update(lambda old: (Predictor(load_model(answer["path"])), {}))
