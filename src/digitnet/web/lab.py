@@ -192,10 +192,10 @@ class LabRun:
         try:
             finished = self.session.run(max_batches=max_batches)
             if finished:
+                if self.on_finished:  # before the state says so: a poll that sees "finished" sees its results
+                    self.on_finished(self)
                 self.state = "finished"
                 self.message = f"all {self.session.trainer.epochs} epochs done"
-                if self.on_finished:
-                    self.on_finished(self)
         except TrainingDiverged as error:
             self.state, self.message = "failed", str(error)
         except Exception as error:  # a bug of ours: the run ends, the server stays up

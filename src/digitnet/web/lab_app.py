@@ -254,9 +254,9 @@ class Lab:
             result = run.session.finish()  # best validation weights back, MNIST test measured
             after = finetune.measure(run.session.network, held_out, None)
             after["mnist_test_accuracy"] = result.metrics.get("test_accuracy")
-            run.result = {"before": before, "after": after, "drawings": len(teach)}
             note = f"fine-tuned on {len(teach)} of your drawings (not saved)"
             self.served.update(lambda old: (old.with_network(run.session.network.copy(), note), {}))
+            run.result = {"before": before, "after": after, "drawings": len(teach)}
 
         return self.begin(
             "fine-tune", lambda: finetune.fine_tune_session(network, data, teach, self.log), on_finished=finished

@@ -78,7 +78,7 @@ onStatus((status) => {
     element("thead", {}, [element("tr", {}, ["", "before", "after"].map((h) => element("th", { scope: "col", textContent: h })))]),
     element("tbody", {}, [
       row(`your ${before.held_out_count} held-out drawings`, percent(before.held_out_accuracy), percent(after.held_out_accuracy)),
-      row("MNIST test set (10,000 images)", percent(before.mnist_test_accuracy), percent(after.mnist_test_accuracy)),
+      row("the MNIST test set", percent(before.mnist_test_accuracy), percent(after.mnist_test_accuracy)),
     ]),
   ]));
 });

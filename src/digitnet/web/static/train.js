@@ -25,6 +25,7 @@ let runId = null;
 let points = [];
 let pollTimer = null;
 let gridStep = -1;
+let shownRun = null;
 const statusListeners = [];
 
 export function onStatus(listener) { statusListeners.push(listener); }
@@ -62,6 +63,7 @@ function show(run) {
   Object.entries(buttons).forEach(([id, button]) => { button.disabled = !ALLOWED[state].includes(id); });
   runState.dataset.state = state;
   runState.dataset.step = run ? String(run.step) : "0";
+  shownRun = run;
   if (!run) return;
   const epochPart = `epoch ${Math.min(run.epoch, run.epochs)} of ${run.epochs}`;
   const last = points[points.length - 1];
@@ -132,9 +134,12 @@ form.addEventListener("submit", (event) => {
 
 knobs.addEventListener("submit", (event) => {
   event.preventDefault();
-  const settings = { lr: Number(knobs.elements.lr.value) };
-  if (!knobs.elements.momentum.disabled) settings.momentum = Number(knobs.elements.momentum.value);
-  act("/api/lab/settings", settings);
+  const settings = {};  // only what was changed: each change is recorded in the run's history
+  const lr = Number(knobs.elements.lr.value);
+  const momentum = Number(knobs.elements.momentum.value);
+  if (lr !== shownRun.lr) settings.lr = lr;
+  if (!knobs.elements.momentum.disabled && momentum !== shownRun.momentum) settings.momentum = momentum;
+  if (Object.keys(settings).length) act("/api/lab/settings", settings);
   document.activeElement.blur();
 });
 
