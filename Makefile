@@ -40,6 +40,7 @@ test: lint
 lint: setup-test
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 
 bench: setup-bench
 	$(BIN)/python benchmarks/compare.py $(ARGS)

@@ -1,7 +1,9 @@
-"""Shared fixtures: the real MNIST files and a small model trained on them once per session."""
+"""Shared fixtures: the real MNIST files, a small model trained on them once per session, and a
+tiny synthetic dataset for plumbing tests that must not wait for MNIST."""
 
 from __future__ import annotations
 
+import hashlib
 import os
 from pathlib import Path
 
@@ -9,7 +11,7 @@ import numpy as np
 import pytest
 from hypothesis import settings
 
-from digitnet.data import Dataset, load_mnist_split, resolve_data_dir
+from digitnet.data import Dataset, TrainingData, load_mnist_split, resolve_data_dir
 from digitnet.persistence import save_model
 from digitnet.training import TrainConfig, Trainer
 
@@ -20,6 +22,7 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED_MNIST = REPO.parent / "shared" / "data" / "mnist"
+SHARED_FASHION_MNIST = REPO.parent / "shared" / "data" / "fashion-mnist"
 
 
 @pytest.fixture(scope="session")
@@ -31,6 +34,16 @@ def mnist_dir() -> Path:
     if SHARED_MNIST.is_dir():
         return SHARED_MNIST
     return resolve_data_dir()
+
+
+@pytest.fixture(scope="session")
+def fashion_mnist_dir() -> Path:
+    """$DIGITNET_FASHION_MNIST_DATA, else the shared copy beside the repo (CI has it)."""
+    if os.environ.get("DIGITNET_FASHION_MNIST_DATA"):
+        return Path(os.environ["DIGITNET_FASHION_MNIST_DATA"])
+    if not SHARED_FASHION_MNIST.is_dir():
+        pytest.skip(f"no Fashion-MNIST files: set DIGITNET_FASHION_MNIST_DATA or put them in {SHARED_FASHION_MNIST}")
+    return SHARED_FASHION_MNIST
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -47,6 +60,13 @@ def isolated_environment(mnist_dir, tmp_path_factory):
     patch.setenv("XDG_DATA_HOME", str(home / "data"))
     yield
     patch.undo()
+
+
+@pytest.fixture(scope="session")
+def torch():
+    """PyTorch, the reference some tests compare against; those tests skip where it is not
+    installed (the rest of their module still runs)."""
+    return pytest.importorskip("torch")
 
 
 @pytest.fixture(scope="session")
@@ -71,3 +91,56 @@ def small_trained(mnist_train, tmp_path_factory):
     path = tmp_path_factory.mktemp("model") / "small.safetensors"
     save_model(path, trainer.network, config=config.to_dict(), metrics={})
     return trainer.network, path
+
+
+# ----------------------------------------------------------------------------- synthetic data
+
+SHAPES = ("horizontal bar", "vertical bar", "diagonal", "hollow square")
+
+
+def draw_shape(label: int, rng: np.random.Generator) -> np.ndarray:
+    """One 28x28 uint8 image of ``SHAPES[label]``: random place and ink on faint noise."""
+    image = rng.integers(0, 40, size=(28, 28))
+    row, col = rng.integers(6, 16, size=2)
+    ink = rng.integers(160, 256)
+    if label == 0:
+        image[row : row + 3, 4:24] = ink
+    elif label == 1:
+        image[4:24, col : col + 3] = ink
+    elif label == 2:
+        for offset in range(12):
+            image[row - 4 + offset, col - 4 + offset : col - 1 + offset] = ink
+    else:
+        image[row - 4 : row + 8, col - 4 : col + 8] = ink
+        image[row - 2 : row + 6, col - 2 : col + 6] = rng.integers(0, 40)
+    return image.astype(np.uint8).reshape(784)
+
+
+def synthetic_dataset(n: int, seed: int, source: str) -> Dataset:
+    """``n`` images of the four ``SHAPES`` (labels 0-3, balanced, in shuffled order)."""
+    rng = np.random.default_rng(seed)
+    labels = rng.permutation(np.arange(n) % len(SHAPES)).astype(np.uint8)
+    images = np.stack([draw_shape(int(label), rng) for label in labels])
+    return Dataset(images, labels, source)
+
+
+@pytest.fixture(scope="session")
+def synthetic_data() -> TrainingData:
+    """200 training and 100 test images in MNIST's layout (``(n, 784)`` uint8, labels within
+    0..9) that a 784-16-10 network learns in a few epochs of milliseconds: what plumbing
+    tests (trainer bookkeeping, checkpoints, the CLI) train on instead of MNIST."""
+    train = synthetic_dataset(200, seed=1, source="synthetic shapes, train")
+    test = synthetic_dataset(100, seed=2, source="synthetic shapes, test")
+    checksum = hashlib.sha256(train.images.tobytes() + train.require_labels().tobytes()).hexdigest()
+    return TrainingData(train, test, {"synthetic-train": checksum})
+
+
+@pytest.fixture(scope="session")
+def synthetic_csv(synthetic_data, tmp_path_factory) -> Path:
+    """``synthetic_data.train`` as a Kaggle ``train.csv``: ``--data`` for CLI plumbing tests."""
+    train = synthetic_data.train
+    rows = [",".join(["label", *(f"pixel{i}" for i in range(784))])]
+    rows += [",".join(map(str, [label, *image])) for label, image in zip(train.require_labels(), train.images)]
+    path = tmp_path_factory.mktemp("synthetic") / "train.csv"
+    path.write_text("\n".join(rows) + "\n")
+    return path

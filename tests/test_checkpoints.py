@@ -275,24 +275,17 @@ def test_diverged_weights_are_never_saved(tiny_data, tmp_path):
 TRAIN = ["train", "--hidden", "8", "--val-size", "55000", "--batch-size", "100", "--seed", "2"]
 
 
-def test_cli_divergence_keeps_last_good_checkpoint(tmp_path, mnist_dir, capsys):
+def train_one_epoch_with_checkpoints(tmp_path, mnist_dir):
+    """``digitnet train`` for one epoch with ``--checkpoint-dir``; the checkpoint folder."""
     folder = tmp_path / "ck"
-    assert (
-        main(
-            [
-                *TRAIN,
-                "--epochs",
-                "1",
-                "--data",
-                str(mnist_dir),
-                "--checkpoint-dir",
-                str(folder),
-                "--out",
-                str(tmp_path / "m.safetensors"),
-            ]
-        )
-        == 0
-    )
+    out = tmp_path / "m.safetensors"
+    arguments = [*TRAIN, "--epochs", "1", "--data", str(mnist_dir), "--checkpoint-dir", str(folder), "--out", str(out)]
+    assert main(arguments) == 0
+    return folder
+
+
+def test_cli_divergence_keeps_last_good_checkpoint(tmp_path, mnist_dir, capsys):
+    folder = train_one_epoch_with_checkpoints(tmp_path, mnist_dir)
     [good] = checkpoint_files(folder)
     good_bytes = good.read_bytes()
     capsys.readouterr()
@@ -333,23 +326,7 @@ def test_cli_divergence_keeps_last_good_checkpoint(tmp_path, mnist_dir, capsys):
 
 
 def test_cli_refuses_resume_with_other_architecture(tmp_path, mnist_dir, capsys):
-    folder = tmp_path / "ck"
-    assert (
-        main(
-            [
-                *TRAIN,
-                "--epochs",
-                "1",
-                "--data",
-                str(mnist_dir),
-                "--checkpoint-dir",
-                str(folder),
-                "--out",
-                str(tmp_path / "m.safetensors"),
-            ]
-        )
-        == 0
-    )
+    folder = train_one_epoch_with_checkpoints(tmp_path, mnist_dir)
     [checkpoint] = checkpoint_files(folder)
     assert (
         main(
