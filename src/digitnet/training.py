@@ -168,15 +168,18 @@ class Trainer:
     def set_momentum(self, momentum: float) -> SettingChange:
         """SGD's momentum ``mu`` (notes eq. (13)) from the next update on."""
         check_field("momentum", momentum)
-        if not isinstance(self.optimizer, SGD):
-            raise ConfigError(f"momentum is a setting of SGD; this run's {self.config.optimizer} has no momentum knob")
-        return self._change("momentum", self.optimizer.momentum, momentum)
+        return self._change("momentum", self._sgd().momentum, momentum)
 
     def add_epochs(self, count: int = 1) -> SettingChange:
         """Plan ``count`` more epochs (a finished run can go on); a cosine schedule is stretched to
         the new end, so its learning rate rises a little from where it was."""
         check_field("epochs", count)
         return self._change("epochs", self._epochs, self._epochs + count)
+
+    def _sgd(self) -> SGD:
+        if not isinstance(self.optimizer, SGD):
+            raise ConfigError(f"momentum is a setting of SGD; this run's {self.config.optimizer} has no momentum knob")
+        return self.optimizer
 
     def _change(self, setting: str, old: float, new: float) -> SettingChange:
         self._apply(setting, new)  # raises before anything is recorded if the optimizer refuses
@@ -186,7 +189,7 @@ class Trainer:
 
     def _apply(self, setting: str, value: float) -> None:
         if setting == "momentum":
-            self.optimizer.set_momentum(value)
+            self._sgd().set_momentum(value)
         elif setting == "lr":
             self.schedule = replace(self.schedule, lr=value)
         elif setting == "epochs":

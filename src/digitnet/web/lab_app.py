@@ -209,7 +209,11 @@ class Lab:
         index = query.get("index", "0")
         if not index.isdigit() or int(index) >= len(test):
             raise BadRequest(400, f"'index' must be a whole number below {len(test)}, got {index!r}")
-        return {"index": int(index), "pixels": test.images[int(index)].tolist(), "label": int(test.labels[int(index)])}
+        return {
+            "index": int(index),
+            "pixels": test.images[int(index)].tolist(),
+            "label": int(test.require_labels()[int(index)]),
+        }
 
     # ------------------------------------------------------------------ one step by hand
 
