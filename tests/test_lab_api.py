@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import http.client
 import json
+import os
 import re
+import sys
 import threading
 import time
 from contextlib import contextmanager
@@ -169,6 +171,13 @@ def test_start_pause_one_batch_steer_resume_and_stop(server):
     status, answer = call(server, "POST", "/api/lab/resume", {})
     assert status == 409 and answer["error"] == "cannot resume: the run is stopped"
     assert ok(server, "POST", "/api/lab/start", {**LONG_RUN, "epochs": 1})["run"] == 2  # a stopped run frees the lab
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="per-thread priorities are Linux's")
+def test_the_training_thread_yields_the_cpu_to_requests(server):
+    ok(server, "POST", "/api/lab/start", LONG_RUN)
+    [thread] = [t for t in threading.enumerate() if t.name == "lab-run-1"]
+    assert os.getpriority(os.PRIO_PROCESS, thread.native_id) == os.getpriority(os.PRIO_PROCESS, 0) + 10
 
 
 def test_a_finished_run_gets_one_more_epoch_then_is_saved_and_drawn_with(server, tmp_path):

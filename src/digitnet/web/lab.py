@@ -4,7 +4,8 @@ A ``LabRun`` owns a ``TrainingSession`` and the one thread that touches it. The 
 requests become commands (pause, resume, one batch, stop, a new learning rate or momentum,
 one more epoch, save) that the thread carries out between two batches; the request waits for
 the answer. So the session never sees two threads, and training never blocks predictions,
-which use ``Network.infer`` on the served model in the server's other threads.
+which use ``Network.infer`` on the served model in the server's other threads (the training
+thread also runs at a lower priority, so they get a busy CPU first).
 
 While it trains, a ``CurveProbe`` listener measures loss and accuracy on fixed samples of the
 training and validation sets about ten times an epoch (and after every single step), and
@@ -13,7 +14,9 @@ publishes the first hidden units' incoming weights, for the page to poll.
 
 from __future__ import annotations
 
+import os
 import queue
+import sys
 import threading
 import traceback
 from collections.abc import Callable
@@ -35,6 +38,7 @@ MAX_POINTS = 5000
 MAX_EPOCHS = 30
 COMMAND_TIMEOUT = 120.0  # seconds a request waits for the run's thread (saving evaluates the test set)
 ACTIVE = ("running", "paused")
+NICE = 10  # how far the training thread's priority is below the request threads' (Linux nice levels)
 
 
 class CurveProbe(TrainingListener):
@@ -81,6 +85,19 @@ def weight_grid(W: np.ndarray, step: int) -> dict:
     peak = np.abs(columns).max(axis=0)
     scaled = np.round(100 * columns / np.where(peak > 0, peak, 1)).astype(int)
     return {"step": step, "units": scaled.T.tolist()}
+
+
+def yield_to_requests() -> None:
+    """Lower the calling thread's priority (10 nice levels) where the system allows it per thread
+    (Linux), so the server's request threads get a busy CPU first: a prediction while a run
+    trains waits less, and training slows only while requests are being answered."""
+    if not sys.platform.startswith("linux"):
+        return  # elsewhere a thread id is not a valid "process" for setpriority
+    thread = threading.get_native_id()
+    try:
+        os.setpriority(os.PRIO_PROCESS, thread, min(19, os.getpriority(os.PRIO_PROCESS, thread) + NICE))
+    except OSError:  # not allowed here (a sandbox): training just competes on equal terms
+        pass
 
 
 @dataclass
@@ -165,6 +182,7 @@ class LabRun:
     # ------------------------------------------------------------------ the run's thread
 
     def _loop(self) -> None:
+        yield_to_requests()
         while True:
             try:
                 command = self._commands.get(block=self.state != "running")
