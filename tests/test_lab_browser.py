@@ -11,16 +11,14 @@ and the fine-tune's before/after figures go to ``test-artifacts/lab-fine-tune.js
 from __future__ import annotations
 
 import json
-import threading
 from urllib.parse import urlsplit
 
 import numpy as np
 import pytest
+from test_lab_api import lab_server
 from test_web_browser import ARTIFACTS, browser, draw, pen_strokes, wait_for_answer  # noqa: F401 (browser: a fixture)
 
 from digitnet.data import TrainingData
-from digitnet.persistence import load_model
-from digitnet.web.server import make_server
 
 LAB_TRAIN_IMAGES = 6000  # a short run: 5,400 training images, 600 to validate
 TAUGHT = 8  # drawings taught before fine-tuning: the first test image of digits 0-7; the 4th and 8th are held out
@@ -29,22 +27,8 @@ TAUGHT = 8  # drawings taught before fine-tuning: the first test image of digits
 @pytest.fixture(scope="module")
 def lab_url(small_trained, mnist_train, mnist_test, tmp_path_factory):
     data = TrainingData(mnist_train.subset(np.arange(LAB_TRAIN_IMAGES)), mnist_test, {"mnist": "first 6000"})
-    folder = tmp_path_factory.mktemp("lab-browser")
-    server = make_server(
-        load_model(small_trained[1]),
-        "127.0.0.1",
-        0,
-        training_data=lambda: data,
-        drawings_dir=folder / "drawings",
-        models_dir=folder / "models",
-    )
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    yield server.url
-    if server.lab.run is not None:
-        server.lab.run.close()
-    server.shutdown()
-    server.server_close()
+    with lab_server(small_trained[1], data, tmp_path_factory.mktemp("lab-browser")) as server:
+        yield server.url
 
 
 def attribute(page, selector: str, name: str) -> str | None:

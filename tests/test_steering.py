@@ -16,7 +16,6 @@ from digitnet.data import TrainingData
 from digitnet.errors import CheckpointError, ConfigError
 from digitnet.events import SettingChange
 from digitnet.persistence import load_model, pack, read_file, unpack
-from digitnet.training import Trainer
 
 
 @pytest.fixture(scope="module")
@@ -142,18 +141,27 @@ def test_a_steered_run_resumed_from_a_checkpoint_equals_the_uninterrupted_one(ti
         assert np.array_equal(resumed.network.parameters()[name], param), name
 
 
-def test_an_unsteered_run_checkpoints_no_changes_and_resumes_bit_identically(tiny_data):
-    first = Trainer(plain_sgd(), tiny_data.train.subset(np.arange(320)), tiny_data.test, log=lambda line: None)
-    first.run(max_batches=7)
-    arrays, info = first.state()
-    assert info["changes"] == []
-    del info["changes"]  # a checkpoint written before steering existed
-    second = Trainer(plain_sgd(), tiny_data.train.subset(np.arange(320)), tiny_data.test, log=lambda line: None)
-    second.load_state(arrays, info)
-    first.run()
-    second.run()
-    for name, param in first.network.parameters().items():
-        assert np.array_equal(second.network.parameters()[name], param), name
+def rewrite_checkpoint(path, edit) -> None:
+    """Change a checkpoint's metadata with ``edit(info)`` and seal it again, as a file written by
+    another version (or forged) would be."""
+    tensors, info = unpack(read_file(path, "checkpoint", CheckpointError), path, "checkpoint", CheckpointError)
+    info.pop("content_sha256")
+    edit(info)
+    path.write_bytes(pack(tensors, info))
+
+
+def test_a_checkpoint_from_before_steering_resumes_bit_identically(tiny_data, tmp_path):
+    reference = quiet_session(plain_sgd(), tiny_data)
+    reference.run()
+    interrupted = quiet_session(plain_sgd(), tiny_data, checkpoint_dir=tmp_path)
+    interrupted.run(max_batches=7)
+    path = interrupted.save_checkpoint()
+    assert load_checkpoint(path).info["changes"] == []
+    rewrite_checkpoint(path, lambda info: info.pop("changes"))  # as written before steering existed
+    resumed = quiet_session(plain_sgd(), tiny_data, resume=load_checkpoint(path))
+    assert resumed.trainer.changes == () and resumed.run()
+    for name, param in reference.network.parameters().items():
+        assert np.array_equal(resumed.network.parameters()[name], param), name
 
 
 @pytest.mark.parametrize(
@@ -170,10 +178,7 @@ def test_a_checkpoint_with_an_impossible_change_is_refused(tiny_data, tmp_path, 
     session = quiet_session(plain_sgd(), tiny_data, checkpoint_dir=tmp_path)
     session.run(max_batches=3)
     path = session.save_checkpoint()
-    tensors, info = unpack(read_file(path, "checkpoint", CheckpointError), path, "checkpoint", CheckpointError)
-    info.pop("content_sha256")
-    info["changes"] = [change]
-    path.write_bytes(pack(tensors, info))
+    rewrite_checkpoint(path, lambda info: info.update(changes=[change]))
     with pytest.raises(CheckpointError, match=message):
         load_checkpoint(path)
 
