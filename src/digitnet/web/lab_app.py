@@ -167,7 +167,8 @@ class Lab:
     def command(self, name: str) -> Callable[[dict], dict]:
         def send(request: dict) -> dict:
             only_fields(request, ())
-            return {"result": self.current_run().send(name), "state": self.current_run().state}
+            run = self.current_run()
+            return {"result": run.send(name), "state": run.state}
 
         return send
 

@@ -125,11 +125,18 @@ form.addEventListener("submit", (event) => {
     activation: field("activation"),
     optimizer: field("optimizer"),
     lr: Number(field("lr")),
-    momentum: Number(field("momentum")),
+    ...(form.elements.momentum.disabled ? {} : { momentum: Number(field("momentum")) }),
     batch_size: Number(field("batch_size")),
     epochs: Number(field("epochs")),
     augment: field("augment"),
   });
+});
+
+// Adam's steps are scaled per weight, so its usual learning rate is 100 times SGD's
+const USUAL_LR = { sgd: "0.1", adam: "0.001" };
+form.elements.optimizer.addEventListener("change", () => {
+  if (Object.values(USUAL_LR).includes(form.elements.lr.value)) form.elements.lr.value = USUAL_LR[form.elements.optimizer.value];
+  form.elements.momentum.disabled = form.elements.optimizer.value !== "sgd";
 });
 
 knobs.addEventListener("submit", (event) => {
