@@ -13,6 +13,8 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, fields
 from typing import Any
 
+import numpy as np
+
 from .augment import AUGMENTATIONS, AugmentSettings
 from .data import N_CLASSES, N_PIXELS
 from .errors import ConfigError
@@ -160,3 +162,14 @@ PRESETS: dict[str, dict] = {
     # Simard et al. (2003)'s one-hidden-layer network, 800 units, trained on elastic distortions
     "record": {"hidden": (800,), "epochs": 40, "lr": 0.1, "augment": "elastic"},
 }
+
+
+RUN_GENERATORS = ("shuffle", "augment", "dropout")  # drawn from during training, saved in checkpoints
+
+
+def seeded_generators(seed: int) -> dict[str, np.random.Generator]:
+    """Independent generators for the split, the initial weights, the shuffling, the augmentation
+    and the dropout masks, so changing one (say the validation size) does not change the others.
+    (Child ``i`` of a ``SeedSequence`` does not depend on how many are spawned.)"""
+    names = ("split", "init", "shuffle", "augment", "dropout")
+    return {name: np.random.default_rng(s) for name, s in zip(names, np.random.SeedSequence(seed).spawn(len(names)))}

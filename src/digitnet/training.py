@@ -15,34 +15,26 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import asdict, replace
+from dataclasses import asdict
 
 import numpy as np
 
 from .augment import augment_batch
-from .config import TrainConfig, check_field
+from .config import RUN_GENERATORS, TrainConfig, seeded_generators
 from .data import Dataset, scale_images
 from .errors import ConfigError, TrainingDiverged
-from .events import STEERABLE_SETTINGS, EpochRecord, SettingChange, TrainingListener
+from .events import EpochRecord, SettingChange, TrainingListener
 from .losses import get_loss
 from .metrics import evaluate
 from .network import Network
-from .optimizers import SGD, make_optimizer
+from .optimizers import make_optimizer
 from .schedules import Schedule
+from .steering import Steerable
 
-RUN_GENERATORS = ("shuffle", "augment", "dropout")  # drawn from during training, saved in checkpoints
 TRAIN_METRICS_SAMPLE = 10_000  # training-set images scored after each epoch, for the curves
 
 
-def seeded_generators(seed: int) -> dict[str, np.random.Generator]:
-    """Independent generators for the split, the initial weights, the shuffling, the augmentation
-    and the dropout masks, so changing one (say the validation size) does not change the others.
-    (Child ``i`` of a ``SeedSequence`` does not depend on how many are spawned.)"""
-    names = ("split", "init", "shuffle", "augment", "dropout")
-    return {name: np.random.default_rng(s) for name, s in zip(names, np.random.SeedSequence(seed).spawn(len(names)))}
-
-
-class Trainer:
+class Trainer(Steerable):
     """A training run in progress: ``run()`` trains (stopping when asked), ``fit()`` runs to the end."""
 
     def __init__(
@@ -117,11 +109,6 @@ class Trainer:
         return self._epochs
 
     @property
-    def step(self) -> int:
-        """Updates made so far (the schedule's position)."""
-        return self.optimizer.step_count
-
-    @property
     def in_epoch(self) -> bool:
         """True when stopped inside an epoch (some of its batches done, not all)."""
         return self._epoch_order is not None
@@ -151,52 +138,6 @@ class Trainer:
         if not self.in_epoch:
             return f"epoch {self._epoch} done"
         return f"{self._position}/{len(self.train_set)} examples into epoch {self._epoch}"
-
-    # ------------------------------------------------------------------ steering between batches
-
-    @property
-    def changes(self) -> tuple[SettingChange, ...]:
-        """Every setting changed during the run, in order, with the step it took effect after."""
-        return tuple(self._changes)
-
-    def set_learning_rate(self, lr: float) -> SettingChange:
-        """The schedule's peak learning rate (``config.lr``'s role) from the next update on; with
-        the constant schedule, the learning rate itself."""
-        check_field("lr", lr)
-        return self._change("lr", self.schedule.lr, lr)
-
-    def set_momentum(self, momentum: float) -> SettingChange:
-        """SGD's momentum ``mu`` (notes eq. (13)) from the next update on."""
-        check_field("momentum", momentum)
-        return self._change("momentum", self._sgd().momentum, momentum)
-
-    def add_epochs(self, count: int = 1) -> SettingChange:
-        """Plan ``count`` more epochs (a finished run can go on); a cosine schedule is stretched to
-        the new end, so its learning rate rises a little from where it was."""
-        check_field("epochs", count)
-        return self._change("epochs", self._epochs, self._epochs + count)
-
-    def _sgd(self) -> SGD:
-        if not isinstance(self.optimizer, SGD):
-            raise ConfigError(f"momentum is a setting of SGD; this run's {self.config.optimizer} has no momentum knob")
-        return self.optimizer
-
-    def _change(self, setting: str, old: float, new: float) -> SettingChange:
-        self._apply(setting, new)  # raises before anything is recorded if the optimizer refuses
-        change = SettingChange(step=self.step, epoch=self._epoch, setting=setting, old=old, new=new)
-        self._changes.append(change)
-        return change
-
-    def _apply(self, setting: str, value: float) -> None:
-        if setting == "momentum":
-            self._sgd().set_momentum(value)
-        elif setting == "lr":
-            self.schedule = replace(self.schedule, lr=value)
-        elif setting == "epochs":
-            self._epochs = int(value)
-            self.schedule = replace(self.schedule, total_steps=self.steps_per_epoch * self._epochs)
-        else:
-            raise ValueError(f"unknown setting {setting!r}; steerable: {', '.join(STEERABLE_SETTINGS)}")
 
     # ------------------------------------------------------------------ training
 
