@@ -10,7 +10,7 @@ PIP := $(BIN)/python -m pip install --quiet --disable-pip-version-check
 # torch 2.13.0 is the CPU build (a few hundred MB); it is only a reference the tests compare against.
 TEST_EXTRAS := '.[dev,image,plot,notebook,web,web-test,onnx,onnx-test]' torch==2.13.0
 
-.PHONY: train test lint bench exercises setup setup-test setup-bench setup-notebook setup-exercises notebook figures pdf clean
+.PHONY: train test lint bench exercises setup setup-test setup-bench setup-notebook setup-exercises notebook figures screenshots pdf clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -68,6 +68,13 @@ notebook: setup-notebook
 # the figures of the math notes (needs the MNIST files: $$DIGITNET_DATA or the user cache)
 figures: setup-test
 	$(BIN)/python docs/make_figures.py
+
+# the README's screenshots of the page: the browser tests save them in test-artifacts/ (needs
+# /usr/bin/chromium and MNIST), this copies them into docs/images/ (commit the result)
+screenshots: setup-test
+	$(BIN)/python -m pytest -q tests/test_web_browser.py tests/test_lab_browser.py
+	mkdir -p docs/images
+	cp test-artifacts/serve.png test-artifacts/lab-*.png docs/images/
 
 # the PDF of the math notes, with the Markdown's SHA-256 in its metadata (tests/test_notes.py
 # fails when the PDF is stale). Needs pandoc and pdfLaTeX, e.g. on Debian/Ubuntu:

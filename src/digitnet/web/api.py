@@ -10,13 +10,15 @@ HTTP status and a message saying what to send instead; the server turns it into 
 from __future__ import annotations
 
 import json
+import threading
+from collections.abc import Callable
 
 import numpy as np
 
 from ..functional import softmax
 from ..network import Network
 from ..persistence import LoadedModel
-from ..preprocess import IMAGE_SIZE, mnist_preprocess
+from ..preprocess import IMAGE_SIZE, has_ink, mnist_preprocess
 
 MAX_BODY_BYTES = 4 * 1024 * 1024  # the largest canvas, 560x560, as 0-255 integers is about 1.3 MB
 MIN_CANVAS_SIDE = IMAGE_SIZE
@@ -24,6 +26,7 @@ MAX_CANVAS_SIDE = 560  # the page's 280x280 canvas at twice its resolution
 SCALES = (1, 255)  # 0..1 floats or 0..255 bytes, as the client says
 FIELDS = ("pixels", "scale", "width", "height")
 TOP_HIDDEN_UNITS = 12
+BLANK_MESSAGE = "the canvas is blank: draw a digit"
 
 
 class BadRequest(Exception):
@@ -139,20 +142,32 @@ class Predictor:
     """A loaded model plus what every answer reuses: the hidden units' weight images."""
 
     def __init__(self, model: LoadedModel, top_units: int = TOP_HIDDEN_UNITS):
+        self.model = model
         self.network = model.network
         self.top_units = top_units
         self.description = describe_model(model)
         self.weight_images = unit_weight_images(self.network)
 
     def predict(self, x: np.ndarray) -> dict:
-        """The ``/api/predict`` answer for one input ``(784,)`` in [0, 1]."""
+        """The ``/api/predict`` answer for one input ``(784,)`` in [0, 1]; a blank input (no
+        pixel above the ink threshold) gets no digit, rather than a confident guess."""
+        if not has_ink(x):
+            return {"digit": None, "blank": True, "message": BLANK_MESSAGE, "input28": [0.0] * x.size, "hidden": []}
         hidden, probabilities = forward_with_hidden(self.network, x)
         return {
             "digit": int(probabilities.argmax()),
             "probabilities": [round(float(p), 6) for p in probabilities],
             "input28": [round(float(v), 4) for v in x],
             "hidden": self.strongest_units(hidden),
+            "blank": False,
         }
+
+    def with_network(self, network: Network, note: str) -> Predictor:
+        """A predictor for ``network``, changed from this one's in the lab (``note`` says how);
+        the accuracies recorded in the file no longer apply to it."""
+        changed = Predictor(LoadedModel(network, {**self.model.metadata, "metrics": {}}, self.model.path))
+        changed.description["note"] = note
+        return changed
 
     def strongest_units(self, hidden: np.ndarray) -> list[dict]:
         """The units with the largest positive activation, strongest first, each with its weights."""
@@ -162,6 +177,26 @@ class Predictor:
             for j in order
             if hidden[j] > 0
         ]
+
+
+class ServedModel:
+    """The model the page draws with. A change makes a new ``Predictor`` and swaps it in whole,
+    never editing the network in place, so a prediction running in another thread always sees
+    one consistent network; ``update`` makes read-change-swap one step."""
+
+    def __init__(self, predictor: Predictor):
+        self._predictor = predictor
+        self._lock = threading.Lock()
+
+    @property
+    def predictor(self) -> Predictor:
+        return self._predictor
+
+    def update(self, change: Callable[[Predictor], tuple[Predictor, dict]]) -> dict:
+        """``change(current) -> (new predictor, answer)``, serialised with other updates."""
+        with self._lock:
+            self._predictor, answer = change(self._predictor)
+        return answer
 
 
 def unit_weight_images(network: Network) -> list[list[float]]:
@@ -188,4 +223,5 @@ def describe_model(model: LoadedModel) -> dict:
         "test_accuracy": metrics.get("test_accuracy"),
         "val_accuracy": metrics.get("val_accuracy"),
         "digitnet_version": model.metadata.get("digitnet_version"),
+        "note": "",
     }
