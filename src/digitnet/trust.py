@@ -1,0 +1,139 @@
+"""Answers you can trust: calibrated probabilities, "not sure", and "not a digit".
+
+``fit_trust`` runs once at the end of training (or on an existing model file, ``digitnet
+calibrate``): it fits the temperature on the validation split (``calibration.py``) and the
+novelty statistics on the training split (``novelty.py``), and returns what the model file stores.
+
+``Reader`` is what predict, evaluate and the web page ask: for each input, the class, its
+calibrated probabilities and a verdict:
+
+- ``"not a digit"`` when the novelty score says the input is unlike the training images;
+- ``"not sure"`` when the calibrated top probability is below ``min_confidence``;
+- ``"digit"`` otherwise.
+
+For a model of another dataset the noun is that dataset's (``"not a clothing item"``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .calibration import fit_temperature
+from .data import Dataset, scale_images
+from .errors import ConfigError
+from .functional import softmax
+from .network import Network
+from .novelty import NoveltyDetector
+from .persistence import LoadedModel
+
+NOT_SURE = "not sure"
+ITEM_NOUNS = {"mnist": "digit", "fashion-mnist": "clothing item"}  # what one example is called
+
+
+def item_noun(dataset_name: str) -> str:
+    return ITEM_NOUNS.get(dataset_name, "known class")
+
+
+def fit_trust(network: Network, val_set: Dataset, train_set: Dataset) -> dict:
+    """The temperature and the novelty detector of a trained ``network``: ``{"metadata":
+    {"calibration": ..., "novelty": ...}, "arrays": {"novelty.*": ...}}``, ready for ``save_model``."""
+    val_images = scale_images(val_set.images).astype(network.dtype)
+    _, val_logits = network.infer(val_images)
+    temperature = fit_temperature(val_logits, val_set.labels)
+    detector = NoveltyDetector.fit(
+        scale_images(train_set.images), train_set.labels, val_images, val_logits, network.layer_sizes[-1]
+    )
+    return {
+        "metadata": {"calibration": {"temperature": temperature}, "novelty": detector.metadata()},
+        "arrays": detector.arrays(),
+    }
+
+
+@dataclass
+class Answer:
+    """What the model says about one input: ``label`` (class index) and its ``name``, the
+    calibrated ``probabilities`` ``(k,)``, their maximum ``confidence``, the ``verdict``, and the
+    ``novelty_score`` (``None`` when the model file has no novelty statistics)."""
+
+    label: int
+    name: str
+    probabilities: np.ndarray
+    confidence: float
+    verdict: str
+    novelty_score: float | None
+
+    def to_dict(self) -> dict:
+        return {
+            "label": self.label,
+            "name": self.name,
+            "verdict": self.verdict,
+            "confidence": round(self.confidence, 6),
+            "probabilities": [round(float(p), 6) for p in self.probabilities],
+            # null without novelty statistics, and for an image without ink (a score of -inf)
+            "novelty_score": round(self.novelty_score, 4) if np.isfinite(self.novelty_score or np.nan) else None,
+        }
+
+
+class Reader:
+    """A network with its temperature, novelty detector, class names and confidence threshold."""
+
+    def __init__(
+        self,
+        network: Network,
+        temperature: float = 1.0,
+        novelty: NoveltyDetector | None = None,
+        class_names: list[str] | None = None,
+        dataset_name: str = "mnist",
+        min_confidence: float = 0.0,
+    ):
+        if not 0 <= min_confidence <= 1:
+            raise ConfigError(f"the minimum confidence must be a probability in [0, 1], got {min_confidence}")
+        self.network = network
+        self.temperature = temperature
+        self.novelty = novelty
+        self.class_names = class_names or [str(k) for k in range(network.layer_sizes[-1])]
+        self.noun = item_noun(dataset_name)
+        self.min_confidence = min_confidence
+
+    @classmethod
+    def from_model(cls, model: LoadedModel, min_confidence: float = 0.0) -> Reader:
+        return cls(
+            model.network, model.temperature, model.novelty, model.class_names, model.dataset["name"], min_confidence
+        )
+
+    @property
+    def verdicts(self) -> tuple[str, str, str]:
+        """(answered, unsure, novel): ``("digit", "not sure", "not a digit")`` for MNIST."""
+        return self.noun, NOT_SURE, f"not a {self.noun}"
+
+    def probabilities(self, logits: np.ndarray) -> np.ndarray:
+        """Calibrated class probabilities ``softmax(z / T)`` ``(n, k)``."""
+        return softmax(logits.astype(np.float64) / self.temperature)
+
+    def read(self, X: np.ndarray, logits: np.ndarray | None = None) -> list[Answer]:
+        """One ``Answer`` per row of ``X`` ``(n, 784)`` in [0, 1] (``logits`` if already computed)."""
+        if logits is None:
+            logits = self.network.infer(X.astype(self.network.dtype))[1]
+        probabilities = self.probabilities(logits)
+        labels = probabilities.argmax(axis=1)
+        confidence = probabilities.max(axis=1)
+        scores = self.novelty.scores(X, logits) if self.novelty else None
+        answered, unsure, novel = self.verdicts
+        verdicts = np.where(confidence < self.min_confidence, unsure, answered).astype(object)
+        if scores is not None:
+            verdicts[scores < self.novelty.threshold] = novel
+        return [
+            Answer(
+                label=int(label),
+                name=self.class_names[label],
+                probabilities=p,
+                confidence=float(c),
+                verdict=str(verdict),
+                novelty_score=None if scores is None else float(score),
+            )
+            for label, p, c, verdict, score in zip(
+                labels, probabilities, confidence, verdicts, scores if scores is not None else [None] * len(X)
+            )
+        ]
