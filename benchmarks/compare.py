@@ -51,7 +51,8 @@ def load_data(data: str | None):
 
 
 def run_digitnet(spec: dict, train, test) -> tuple[list[float], list[float]]:
-    from digitnet.training import TrainConfig, Trainer
+    from digitnet.config import TrainConfig
+    from digitnet.training import Trainer
 
     config = TrainConfig(
         hidden=(spec["hidden"],),

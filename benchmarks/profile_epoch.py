@@ -25,8 +25,9 @@ import numpy as np
 from matmul_limit import matmul_seconds_per_epoch
 
 import digitnet.training
+from digitnet.config import TrainConfig
 from digitnet.data import load_mnist_split, resolve_data_dir
-from digitnet.training import TrainConfig, Trainer
+from digitnet.training import Trainer
 
 
 class StageTimer:
@@ -49,19 +50,14 @@ class StageTimer:
 
 
 def instrument(trainer: Trainer, timer: StageTimer) -> None:
-    """Wrap every stage of the trainer's step (the fast path's stages, or the plain layers)."""
-    fast = getattr(trainer, "fast_step", None)
-    if fast is not None:
-        for stage in fast.STAGES:
-            timer.wrap(fast, stage, stage)
-    else:
-        for position, layer in enumerate(trainer.network.layers):
-            name = f"{type(layer).__name__.lower()}{position // 2}"
-            timer.wrap(layer, "forward", f"{name} forward")
-            timer.wrap(layer, "backward", f"{name} backward")
-        timer.wrap(trainer.loss, "forward", "loss forward")
-        timer.wrap(trainer.loss, "backward", "loss backward")
-        timer.wrap(digitnet.training, "scale_images", "uint8->float32")  # the gather stays in the glue
+    """Wrap every stage of the trainer's step: each layer, the loss, the optimizer."""
+    for position, layer in enumerate(trainer.network.layers):
+        name = f"{type(layer).__name__.lower()}{position // 2}"
+        timer.wrap(layer, "forward", f"{name} forward")
+        timer.wrap(layer, "backward", f"{name} backward")
+    timer.wrap(trainer.loss, "forward", "loss forward")
+    timer.wrap(trainer.loss, "backward", "loss backward")
+    timer.wrap(digitnet.training, "scale_images", "uint8->float32")  # the gather stays in the glue
     timer.wrap(trainer.optimizer, "step", "optimizer step")
     timer.wrap(trainer.schedule, "lr_at", "schedule lr_at")
 
@@ -79,7 +75,6 @@ def main() -> None:
     parser.add_argument("--hidden", type=int, default=128)
     parser.add_argument("--batch-size", type=int, default=128)
     parser.add_argument("--optimizer", choices=("sgd", "adam"), default="sgd")
-    parser.add_argument("--plain", action="store_true", help="profile the plain (reference) path")
     parser.add_argument("--clock", choices=("wall", "cpu"), default="wall")
     parser.add_argument("--data", default=None)
     args = parser.parse_args()
@@ -98,8 +93,6 @@ def main() -> None:
         val_size=1,
     )
     trainer = Trainer(config, train.subset(np.arange(len(train))), train.subset(np.arange(1)), log=lambda _: None)
-    if args.plain:
-        trainer.fast_step = None
     one_epoch_seconds(trainer, clock)  # warm-up: first-touch page faults, BLAS thread start
     untimed = one_epoch_seconds(trainer, clock)
     timer = StageTimer(clock)
@@ -109,7 +102,7 @@ def main() -> None:
 
     print(
         f"784-{args.hidden}-10, batch {args.batch_size}, {args.optimizer}, "
-        f"{'plain' if args.plain else 'fast'} path, {args.clock} clock; epoch {1e3 * untimed:.0f} ms untimed, "
+        f"{args.clock} clock; epoch {1e3 * untimed:.0f} ms untimed, "
         f"{1e3 * total:.0f} ms with stage timers; matmul limit {1e3 * limit:.0f} ms\n"
     )
     print("| stage | ms / epoch | share |\n| --- | ---: | ---: |")

@@ -41,7 +41,7 @@ TARGET = 0.98
 
 
 def recipe_config(name: str, seed: int):
-    from digitnet.training import TrainConfig
+    from digitnet.config import TrainConfig
 
     return TrainConfig(**(FASTEST if name == "fastest" else {}), seed=seed, patience=0)
 

@@ -24,9 +24,10 @@ from digitnet.checkpoints import (
     restore,
 )
 from digitnet.cli import main
+from digitnet.config import TrainConfig
 from digitnet.errors import CheckpointError, ModelFileError, TrainingDiverged
 from digitnet.persistence import load_model
-from digitnet.training import TrainConfig, Trainer
+from digitnet.training import Trainer, TrainingListener
 
 CHECKSUMS = {"subset-of-mnist-train": "0" * 64}
 # 1,000 training images in batches of 100: 10 steps per epoch, 4 epochs, a few seconds in all.
@@ -63,18 +64,16 @@ def new_trainer(config, data) -> Trainer:
     return Trainer(config, *data, log=lambda line: None)
 
 
-def stop_after_steps(trainer: Trainer, steps: int) -> None:
-    """Make ``trainer`` request a stop once the optimizer has made ``steps`` updates, the way
-    a signal handler would (the flag is set while that batch is being trained)."""
-    original = trainer.train_step
+class StopAfterSteps(TrainingListener):
+    """Requests a stop once the optimizer has made ``steps`` updates, the way a signal handler
+    would (the request arrives while that batch is under way, before its epoch's end)."""
 
-    def train_step(indices):
-        loss = original(indices)
-        if trainer.optimizer.step_count == steps:
-            trainer.stop_requested = True
-        return loss
+    def __init__(self, steps: int):
+        self.steps = steps
 
-    trainer.train_step = train_step
+    def on_batch_end(self, trainer: Trainer, loss: float) -> None:
+        if trainer.step == self.steps:
+            trainer.request_stop()
 
 
 def comparable_history(trainer: Trainer) -> list[tuple]:
@@ -99,14 +98,13 @@ def test_resumed_run_is_bit_identical_to_uninterrupted(uninterrupted, tiny_data,
         if checkpoint_files_exist(tmp_path):
             restore(trainer, latest_valid_checkpoint(tmp_path, warn=pytest.fail))
         checkpointer = Checkpointer(tmp_path, CHECKSUMS, continuing=True)
-        stop_after_steps(trainer, stop)
-        trainer.fit(on_epoch_end=checkpointer)
+        trainer.fit([checkpointer, StopAfterSteps(stop)])
         assert not trainer.finished and trainer.optimizer.step_count == stop
         checkpointer.save(trainer)
         del trainer  # everything the next run knows comes from the files
     trainer = new_trainer(config, tiny_data)
     restore(trainer, latest_valid_checkpoint(tmp_path, warn=pytest.fail))
-    trainer.fit(on_epoch_end=Checkpointer(tmp_path, CHECKSUMS, continuing=True))
+    trainer.fit([Checkpointer(tmp_path, CHECKSUMS, continuing=True)])
     assert trainer.finished
     for name, param in reference.network.parameters().items():
         assert np.array_equal(trainer.network.parameters()[name], param), name
@@ -140,9 +138,8 @@ def test_early_stopping_state_survives_resume(tiny_data, tmp_path):
     reference.fit()
     assert reference.stopped_early and reference.best_epoch < reference.epoch  # the scenario under test
     first = new_trainer(config, tiny_data)
-    stop_after_steps(first, (reference.best_epoch + 1) * STEPS_PER_EPOCH - 4)
     checkpointer = Checkpointer(tmp_path, CHECKSUMS)
-    first.fit(on_epoch_end=checkpointer)
+    first.fit([checkpointer, StopAfterSteps((reference.best_epoch + 1) * STEPS_PER_EPOCH - 4)])
     checkpointer.save(first)
     resumed = new_trainer(config, tiny_data)
     restore(resumed, latest_valid_checkpoint(tmp_path, warn=pytest.fail))
@@ -154,7 +151,7 @@ def test_early_stopping_state_survives_resume(tiny_data, tmp_path):
 
 def test_checkpointer_keeps_the_newest_two(tiny_data, tmp_path):
     trainer = new_trainer(tiny_config("sgd"), tiny_data)
-    trainer.fit(on_epoch_end=Checkpointer(tmp_path, CHECKSUMS))
+    trainer.fit([Checkpointer(tmp_path, CHECKSUMS)])
     assert [p.name for p in checkpoint_files(tmp_path)] == [
         "epoch0004-step000000040.safetensors",
         "epoch0003-step000000030.safetensors",
@@ -164,15 +161,15 @@ def test_checkpointer_keeps_the_newest_two(tiny_data, tmp_path):
 
 def test_checkpoint_contents(tiny_data, tmp_path):
     trainer = new_trainer(tiny_config("adam"), tiny_data)
-    stop_after_steps(trainer, 15)
     checkpointer = Checkpointer(tmp_path, CHECKSUMS)
-    trainer.fit(on_epoch_end=checkpointer)
+    trainer.fit([checkpointer, StopAfterSteps(15)])
     path = checkpointer.save(trainer)
+    arrays, _ = trainer.state()
     checkpoint = load_checkpoint(path)
     assert path.name == "epoch0002-step000000015.safetensors"
     assert checkpoint.config == trainer.config and checkpoint.data_checksums == CHECKSUMS
     assert (checkpoint.epoch, checkpoint.step, checkpoint.info["epoch_position"]) == (2, 15, 500)
-    assert np.array_equal(checkpoint.epoch_order, trainer.epoch_order)
+    assert np.array_equal(checkpoint.epoch_order, arrays["epoch_order"])
     assert sorted(checkpoint.optimizer_state) == [
         "m.dense0.W",
         "m.dense0.b",
@@ -189,7 +186,7 @@ def test_checkpoint_contents(tiny_data, tmp_path):
     assert checkpoint.info["best_epoch"] == 1 and checkpoint.info["best_val_loss"] == trainer.best_val_loss
     for name, param in trainer.network.parameters().items():
         assert np.array_equal(checkpoint.network.parameters()[name], param)
-        assert np.array_equal(checkpoint.best_parameters[name], trainer.best_parameters[name])
+        assert np.array_equal(checkpoint.best_parameters[name], arrays[f"best.{name}"])
     with pytest.raises(ModelFileError, match="is a digitnet checkpoint file, not a model file"):
         load_model(path)
 
@@ -202,7 +199,7 @@ def flip_byte(path, offset_from_end: int = 10) -> None:
 
 def test_corrupt_newest_checkpoint_is_skipped_with_a_warning(tiny_data, tmp_path):
     trainer = new_trainer(tiny_config("sgd"), tiny_data)
-    trainer.fit(on_epoch_end=Checkpointer(tmp_path, CHECKSUMS))
+    trainer.fit([Checkpointer(tmp_path, CHECKSUMS)])
     newest, previous = checkpoint_files(tmp_path)
     flip_byte(newest)
     warnings = []
@@ -266,9 +263,9 @@ def test_diverged_weights_are_never_saved(tiny_data, tmp_path):
     checkpointer = Checkpointer(tmp_path, CHECKSUMS)
     good = checkpointer.save(trainer)
     good_bytes = good.read_bytes()
+    trainer.run(max_batches=1)  # a different state, so a write would be due
     trainer.network.dense_layers[1].W[0, 0] = np.nan
-    trainer.epoch_order = np.arange(1000)  # a different state, so a write would be due
-    with pytest.raises(TrainingDiverged, match=r"^the weights dense1.W became NaN or infinite at epoch 0, step 0"):
+    with pytest.raises(TrainingDiverged, match=r"^the weights dense1.W became NaN or infinite at epoch 1, step 1"):
         checkpointer.save(trainer)
     assert checkpoint_files(tmp_path) == [good] and good.read_bytes() == good_bytes
 
@@ -278,24 +275,17 @@ def test_diverged_weights_are_never_saved(tiny_data, tmp_path):
 TRAIN = ["train", "--hidden", "8", "--val-size", "55000", "--batch-size", "100", "--seed", "2"]
 
 
-def test_cli_divergence_keeps_last_good_checkpoint(tmp_path, mnist_dir, capsys):
+def train_one_epoch_with_checkpoints(tmp_path, mnist_dir):
+    """``digitnet train`` for one epoch with ``--checkpoint-dir``; the checkpoint folder."""
     folder = tmp_path / "ck"
-    assert (
-        main(
-            [
-                *TRAIN,
-                "--epochs",
-                "1",
-                "--data",
-                str(mnist_dir),
-                "--checkpoint-dir",
-                str(folder),
-                "--out",
-                str(tmp_path / "m.safetensors"),
-            ]
-        )
-        == 0
-    )
+    out = tmp_path / "m.safetensors"
+    arguments = [*TRAIN, "--epochs", "1", "--data", str(mnist_dir), "--checkpoint-dir", str(folder), "--out", str(out)]
+    assert main(arguments) == 0
+    return folder
+
+
+def test_cli_divergence_keeps_last_good_checkpoint(tmp_path, mnist_dir, capsys):
+    folder = train_one_epoch_with_checkpoints(tmp_path, mnist_dir)
     [good] = checkpoint_files(folder)
     good_bytes = good.read_bytes()
     capsys.readouterr()
@@ -336,23 +326,7 @@ def test_cli_divergence_keeps_last_good_checkpoint(tmp_path, mnist_dir, capsys):
 
 
 def test_cli_refuses_resume_with_other_architecture(tmp_path, mnist_dir, capsys):
-    folder = tmp_path / "ck"
-    assert (
-        main(
-            [
-                *TRAIN,
-                "--epochs",
-                "1",
-                "--data",
-                str(mnist_dir),
-                "--checkpoint-dir",
-                str(folder),
-                "--out",
-                str(tmp_path / "m.safetensors"),
-            ]
-        )
-        == 0
-    )
+    folder = train_one_epoch_with_checkpoints(tmp_path, mnist_dir)
     [checkpoint] = checkpoint_files(folder)
     assert (
         main(

@@ -25,6 +25,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from digitnet.checkpoints import Checkpointer, load_checkpoint
+from digitnet.config import TrainConfig
 from digitnet.data import (
     IMAGES_MAGIC,
     MNIST_FILES,
@@ -37,7 +38,7 @@ from digitnet.data import (
 from digitnet.errors import CheckpointError, DataError, ModelFileError
 from digitnet.network import Network
 from digitnet.persistence import METADATA_KEY, load_model, model_to_bytes, pack
-from digitnet.training import TrainConfig, Trainer
+from digitnet.training import Trainer
 
 IMAGES_SPEC, LABELS_SPEC = MNIST_FILES[2], MNIST_FILES[3]  # the test-set files
 # module-scoped tmp folders are reused by every example (function-scoped fixtures are not)
@@ -308,10 +309,7 @@ def valid_checkpoint(mnist_test, tmp_path_factory) -> bytes:
     trainer = Trainer(
         config, mnist_test.subset(np.arange(200)), mnist_test.subset(np.arange(200, 300)), log=lambda line: None
     )
-    trainer.run_epoch()
-    trainer.stop_requested = True
-    trainer.epoch_order, trainer.epoch, trainer.epoch_position = np.arange(200)[::-1].copy(), 2, 100
-    trainer.optimizer.step_count = 6
+    trainer.run(max_batches=6)  # 4 batches an epoch: stopped 100 examples into epoch 2
     path = Checkpointer(tmp_path_factory.mktemp("ckpt"), {"t10k": "0" * 64}).save(trainer)
     load_checkpoint(path)  # the fixture is valid to begin with
     return path.read_bytes()

@@ -71,7 +71,11 @@ def test_divergence_stops_with_a_clear_message(mnist_train):
 
 
 def test_config_rejects_out_of_range_values():
-    with pytest.raises(ConfigError, match="epochs=0 is out of range, batch_size=-1 is out of range"):
+    with pytest.raises(
+        ConfigError,
+        match=r"^epochs=0 is out of range \(a whole number >= 1\), "
+        r"batch_size=-1 is out of range \(a whole number >= 1\)$",
+    ):
         TrainConfig(epochs=0, batch_size=-1)
 
 

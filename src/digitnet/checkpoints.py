@@ -1,8 +1,8 @@
-"""Training checkpoints: save a run between batches, resume it bit-identically, stop on signals.
+"""Training checkpoints: a run's state as a file, read back and checked, to resume bit-identically.
 
 A checkpoint is a file in the model-file format (``persistence.pack``: safetensors arrays plus
-JSON metadata, sealed by a SHA-256) holding everything ``Trainer`` needs to go on exactly where
-it stopped:
+JSON metadata, sealed by a SHA-256) holding ``Trainer.state()``, everything the trainer needs to
+go on exactly where it stopped, plus what the run is (config, data checksums):
 
 - arrays: ``network.*`` (the weights), ``optimizer.*`` (``optimizer.state()``: momentum or Adam
   moments and the step count), ``best.*`` (the best-so-far weights, for early stopping) and,
@@ -11,30 +11,28 @@ it stopped:
   it, the step count (the schedule's position), the shuffle generator's state, the best epoch
   and validation loss, and the history.
 
-``Checkpointer`` writes one at the end of every epoch (and when a run is stopped), each through
+``Checkpointer`` (a ``TrainingListener``) writes one at the end of every epoch (and when a run is stopped), each through
 a temporary file and a rename, and keeps the newest two. ``latest_valid_checkpoint`` skips a
 corrupt newest file with a warning and takes the one before.
 """
 
 from __future__ import annotations
 
-import math
+import os
 import re
-import signal
-import threading
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from dataclasses import asdict, dataclass, fields
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
 
 from .atomic import write_atomically
+from .config import TrainConfig
 from .errors import CheckpointError, ConfigError
 from .network import Network
 from .optimizers import make_optimizer
 from .persistence import architecture_metadata, build_network, pack, read_file, unpack
-from .training import RUN_GENERATORS, EpochRecord, TrainConfig, Trainer
+from .training import RUN_GENERATORS, EpochRecord, Trainer, TrainingListener, unprefixed
 
 KEEP = 2
 FILE_NAME = "epoch{epoch:04d}-step{step:09d}.safetensors"
@@ -57,6 +55,7 @@ class Checkpoint:
     best_parameters: dict[str, np.ndarray]
     epoch_order: np.ndarray | None
     info: dict  # the metadata: epoch, epoch_position, generators, history, ...
+    tensors: dict[str, np.ndarray]  # every array as stored: what Trainer.load_state takes
 
     @property
     def epoch(self) -> int:
@@ -78,51 +77,31 @@ class Checkpoint:
 # ----------------------------------------------------------------------------- writing
 
 
-def prefixed(prefix: str, arrays: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-    return {f"{prefix}.{name}": array for name, array in arrays.items()}
-
-
-def unprefixed(prefix: str, arrays: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-    return {name[len(prefix) + 1 :]: array for name, array in arrays.items() if name.startswith(prefix + ".")}
-
-
 def checkpoint_to_bytes(trainer: Trainer, data_checksums: dict[str, str]) -> bytes:
-    """Everything ``restore`` needs to continue ``trainer`` bit-identically."""
-    tensors = {
-        **prefixed("network", trainer.network.parameters()),
-        **prefixed("optimizer", trainer.optimizer.state()),
-        **prefixed("best", trainer.best_parameters),
-    }
-    if trainer.epoch_order is not None:
-        tensors["epoch_order"] = trainer.epoch_order
+    """``trainer.state()`` plus what the run is: all ``restore`` needs to continue it bit-identically."""
+    tensors, state = trainer.state()
     info = {
         "kind": "checkpoint",
         **architecture_metadata(trainer.network),
         "config": trainer.config.to_dict(),
         "data_checksums": data_checksums,
-        "epoch": trainer.epoch,
-        "epoch_position": trainer.epoch_position,
-        "epoch_seconds": trainer.epoch_seconds,
-        "step": trainer.optimizer.step_count,
-        "generators": {name: rng.bit_generator.state for name, rng in trainer.generators.items()},
-        "best_epoch": trainer.best_epoch,
-        # JSON has no infinity; before the first validation there is no best loss yet
-        "best_val_loss": trainer.best_val_loss if math.isfinite(trainer.best_val_loss) else None,
-        "history": [asdict(record) for record in trainer.history],
+        **state,
     }
     return pack(tensors, info)
 
 
-class Checkpointer:
+class Checkpointer(TrainingListener):
     """Writes checkpoints of a run into ``folder``, keeping the newest ``keep``.
 
-    Call it at the end of every epoch (it fits ``Trainer.fit(on_epoch_end=...)``) and once
-    more when a run is stopped between epochs' ends. A folder that already holds checkpoints
+    As a listener it saves at the end of every epoch; call ``save`` once more when a run is
+    stopped between epochs' ends. A folder that already holds checkpoints
     is refused unless ``continuing`` (the run resumed from them): pruning would otherwise
     delete another run's files, or this run's, whichever sort older.
     """
 
-    def __init__(self, folder: str | Path, data_checksums: dict[str, str], continuing: bool = False, keep: int = KEEP):
+    def __init__(
+        self, folder: str | os.PathLike, data_checksums: dict[str, str], continuing: bool = False, keep: int = KEEP
+    ):
         self.folder = Path(folder)
         self.data_checksums = data_checksums
         self.keep = keep
@@ -138,15 +117,15 @@ class Checkpointer:
                 f"continue it with --resume {self.folder}, or give an empty folder"
             )
 
-    def __call__(self, trainer: Trainer) -> Path:
-        return self.save(trainer)
+    def on_epoch_end(self, trainer: Trainer, record: EpochRecord) -> None:
+        self.save(trainer)
 
     def save(self, trainer: Trainer) -> Path:
         """Write the state of ``trainer`` (weights must be finite: a diverged run is not saved,
         so the last good checkpoint stays the newest), then delete all but the newest ``keep``."""
         trainer.check_weights_finite()
-        path = self.folder / FILE_NAME.format(epoch=trainer.epoch, step=trainer.optimizer.step_count)
-        if path == self.last_saved and trainer.epoch_order is None:
+        path = self.folder / FILE_NAME.format(epoch=trainer.epoch, step=trainer.step)
+        if path == self.last_saved and not trainer.in_epoch:
             return path  # stopped right after the end-of-epoch checkpoint: nothing new to save
         write_atomically(path, checkpoint_to_bytes(trainer, self.data_checksums), CheckpointError)
         self.last_saved = path
@@ -205,13 +184,15 @@ def load_checkpoint(path: str | Path) -> Checkpoint:
         data_checksums = {str(name): str(digest) for name, digest in info["data_checksums"].items()}
     except (KeyError, AttributeError) as error:
         raise CheckpointError(f"{path}: data checksums are missing or malformed ({error!r})") from None
-    return Checkpoint(path, config, data_checksums, network, optimizer_state, best_parameters, epoch_order, info)
+    return Checkpoint(
+        path, config, data_checksums, network, optimizer_state, best_parameters, epoch_order, info, tensors
+    )
 
 
 def read_config(info: dict, path: Path) -> TrainConfig:
     try:
         stored = info["config"]
-        if not isinstance(stored, dict) or set(stored) != {f.name for f in fields(TrainConfig)}:
+        if not isinstance(stored, dict) or set(stored) != TrainConfig.field_names():
             raise ValueError(f"config keys {sorted(map(str, stored))} are not TrainConfig's")
         return TrainConfig(**stored)
     except (KeyError, TypeError, ValueError, OverflowError, ConfigError) as error:
@@ -318,65 +299,7 @@ def describe_checksums(checksums: dict[str, str]) -> str:
 
 def restore(trainer: Trainer, checkpoint: Checkpoint) -> None:
     """Put ``trainer`` (freshly made for the same config and data) in the checkpoint's state."""
-    if checkpoint.epoch_order is not None and not is_permutation(checkpoint.epoch_order, len(trainer.train_set)):
-        raise CheckpointError(
-            f"{checkpoint.path}: the saved epoch order is not a shuffle of the "
-            f"{len(trainer.train_set)} training examples"
-        )
-    info = checkpoint.info
-    trainer.network.load_parameters(checkpoint.network.parameters())
-    trainer.optimizer.load_state(checkpoint.optimizer_state)
-    for name, array in trainer.best_parameters.items():
-        array[...] = checkpoint.best_parameters[name]
-    for name, rng in trainer.generators.items():
-        rng.bit_generator.state = info["generators"][name]
-    trainer.epoch = info["epoch"]
-    trainer.epoch_order = None if checkpoint.epoch_order is None else checkpoint.epoch_order.copy()
-    trainer.epoch_position = info["epoch_position"]
-    trainer.epoch_seconds = float(info["epoch_seconds"])
-    trainer.best_epoch = info["best_epoch"]
-    trainer.best_val_loss = math.inf if info["best_val_loss"] is None else float(info["best_val_loss"])
-    trainer.history = [EpochRecord(**record) for record in info["history"]]
-
-
-def is_permutation(order: np.ndarray, n: int) -> bool:
-    return len(order) == n and bool(np.array_equal(np.sort(order), np.arange(n)))
-
-
-# ----------------------------------------------------------------------------- signals
-
-STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
-
-
-@contextmanager
-def stop_after_batch_on_signals(trainer: Trainer) -> Iterator[list[int]]:
-    """While active, SIGINT (Ctrl-C) and SIGTERM ask ``trainer`` to stop after its current batch
-    instead of killing the process; yields the list of signals received. A second signal gets
-    the usual behaviour (KeyboardInterrupt, termination), for a user who really wants out.
-
-    Does nothing outside the main thread, where Python cannot install signal handlers.
-    """
-    received: list[int] = []
-    if threading.current_thread() is not threading.main_thread():
-        yield received
-        return
-
-    def request_stop(signum, frame):
-        # printing here could re-enter a print the signal interrupted: the caller reports it
-        received.append(signum)
-        trainer.stop_requested = True
-        signal.signal(signum, previous[signum])
-
-    previous = {signum: signal.getsignal(signum) for signum in STOP_SIGNALS}  # before a signal can need it
-    for signum in STOP_SIGNALS:
-        signal.signal(signum, request_stop)
     try:
-        yield received
-    finally:
-        for signum, handler in previous.items():
-            signal.signal(signum, handler)
-
-
-def exit_status(signum: int) -> int:
-    """The shell convention for a process ended by a signal: 128 + its number (130, 143)."""
-    return 128 + signum
+        trainer.load_state(checkpoint.tensors, checkpoint.info)
+    except ValueError as error:
+        raise CheckpointError(f"{checkpoint.path}: {error}") from None

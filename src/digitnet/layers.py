@@ -1,7 +1,8 @@
 """Layers: a dense (fully connected) layer and an element-wise activation layer.
 
 Shapes are batch-first: ``X`` is ``(n, n_in)``, ``W`` is ``(n_in, n_out)``, ``b`` is ``(n_out,)``.
-``forward`` caches what ``backward`` needs; ``backward`` takes ``dL/d(output)`` and returns
+``forward(X, cache=True)`` caches what ``backward`` needs (``cache=False`` stores nothing, so
+several threads may run it at once); ``backward`` takes ``dL/d(output)`` and returns
 ``dL/d(input)``, storing parameter gradients as ``dW`` and ``db``.
 """
 
@@ -43,9 +44,10 @@ class Dense:
     def gradients(self) -> dict[str, np.ndarray]:
         return {"W": self.dW, "b": self.db}
 
-    def forward(self, X: np.ndarray) -> np.ndarray:
+    def forward(self, X: np.ndarray, cache: bool = True) -> np.ndarray:
         """``X`` ``(n, n_in)`` -> ``Z = X W + b`` ``(n, n_out)``, notes eq. (1)."""
-        self._X = X
+        if cache:
+            self._X = X
         return X @ self.W + self.b
 
     def backward(self, dZ: np.ndarray, need_dX: bool = True) -> np.ndarray | None:
@@ -56,7 +58,8 @@ class Dense:
         axis, as the seed notebook did, gives all neurons the same scalar. The first layer has
         no use for ``dX``, so ``need_dX=False`` skips that product.
         """
-        np.matmul(self._X.T, dZ, out=self.dW)
+        X = cached(self._X, "Dense")
+        np.matmul(X.T, dZ, out=self.dW)
         np.sum(dZ, axis=0, out=self.db)
         return dZ @ self.W.T if need_dX else None
 
@@ -78,14 +81,15 @@ class Activation:
     def gradients(self) -> dict[str, np.ndarray]:
         return {}
 
-    def forward(self, Z: np.ndarray) -> np.ndarray:
-        self._Z = Z
-        self._A = self._functions.forward(Z)
-        return self._A
+    def forward(self, Z: np.ndarray, cache: bool = True) -> np.ndarray:
+        A = self._functions.forward(Z)
+        if cache:
+            self._Z, self._A = Z, A
+        return A
 
     def backward(self, dA: np.ndarray, need_dX: bool = True) -> np.ndarray:
         """notes eq. (10): ``dZ = dA * f'(Z)`` (element-wise)."""
-        return dA * self._functions.derivative(self._Z, self._A)
+        return dA * self._functions.derivative(cached(self._Z, "Activation"), cached(self._A, "Activation"))
 
 
 class Dropout:
@@ -110,10 +114,19 @@ class Dropout:
     def gradients(self) -> dict[str, np.ndarray]:
         return {}
 
-    def forward(self, A: np.ndarray) -> np.ndarray:
+    def forward(self, A: np.ndarray, cache: bool = True) -> np.ndarray:
         keep = self.rng.random(A.shape, dtype=A.dtype) >= self.rate
-        self._mask = keep * A.dtype.type(1 / (1 - self.rate))
-        return A * self._mask
+        mask = keep * A.dtype.type(1 / (1 - self.rate))
+        if cache:
+            self._mask = mask
+        return A * mask
 
     def backward(self, dA: np.ndarray, need_dX: bool = True) -> np.ndarray:
-        return dA * self._mask
+        return dA * cached(self._mask, "Dropout")
+
+
+def cached(value: np.ndarray | None, owner: str) -> np.ndarray:
+    """What ``forward`` stored for ``backward``; a clear error when there was no such forward."""
+    if value is None:
+        raise RuntimeError(f"{owner}.backward needs a forward pass (with cache=True) first")
+    return value

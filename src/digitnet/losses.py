@@ -10,6 +10,7 @@ import numpy as np
 
 from .errors import ConfigError
 from .functional import log_softmax, one_hot
+from .layers import cached
 
 
 class SoftmaxCrossEntropy:
@@ -34,9 +35,10 @@ class SoftmaxCrossEntropy:
 
     def backward(self) -> np.ndarray:
         """notes eq. (6): ``dL/dz = (p - y) / n``."""
-        n = self._labels.shape[0]
-        dlogits = self._probabilities.copy()
-        dlogits[np.arange(n), self._labels] -= 1
+        labels = cached(self._labels, "SoftmaxCrossEntropy")
+        n = labels.shape[0]
+        dlogits = cached(self._probabilities, "SoftmaxCrossEntropy").copy()
+        dlogits[np.arange(n), labels] -= 1
         dlogits /= n
         return dlogits
 
@@ -67,8 +69,8 @@ class SoftmaxMeanSquaredError:
         That is the softmax Jacobian ``diag(p) - p p^T`` applied to ``g`` row by row, without
         building the ``k x k`` matrix.
         """
-        p = self._probabilities
-        g = (p - self._targets) / p.shape[0]
+        p = cached(self._probabilities, "SoftmaxMeanSquaredError")
+        g = (p - cached(self._targets, "SoftmaxMeanSquaredError")) / p.shape[0]
         return p * (g - np.sum(g * p, axis=1, keepdims=True))
 
 

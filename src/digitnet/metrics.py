@@ -62,7 +62,7 @@ def evaluate(
     predictions = np.empty(len(dataset), dtype=np.int64)
     for start in range(0, len(dataset), batch_size):
         images = dataset.images[start : start + batch_size]
-        logits = network.forward(scale_images(images))
+        logits = network.infer(scale_images(images))[1]  # caches nothing: safe beside training
         total_loss += loss.forward(logits, dataset.labels[start : start + batch_size]) * len(images)
         predictions[start : start + batch_size] = logits.argmax(axis=1)
     n = len(dataset)

@@ -9,9 +9,11 @@ from __future__ import annotations
 import numpy as np
 
 from .errors import ConfigError
-from .functional import ACTIVATIONS, softmax
+from .functional import softmax
 from .initializers import get_initializer
 from .layers import Activation, Dense, Dropout
+
+Layer = Dense | Activation | Dropout
 
 
 class Network:
@@ -35,15 +37,16 @@ class Network:
                 raise ConfigError(f"layer sizes do not chain: {previous.n_out} outputs feed {following.n_in} inputs")
         if dropout and dropout_rng is None:
             raise ConfigError("dropout needs a random generator for its masks")
+        dropouts = [Dropout(dropout, dropout_rng) for _ in dense_layers[1:]] if dropout_rng and dropout else []
         self.activation = activation
         self.dense_layers = dense_layers
-        self.layers: list[Dense | Activation | Dropout] = []
+        self.layers: list[Layer] = []
         for index, dense in enumerate(dense_layers):
             self.layers.append(dense)
             if index < len(dense_layers) - 1:
                 self.layers.append(Activation(activation))
-                if dropout:
-                    self.layers.append(Dropout(dropout, dropout_rng))
+                if dropouts:
+                    self.layers.append(dropouts[index])
 
     @classmethod
     def create(
@@ -92,15 +95,34 @@ class Network:
         }
 
     def forward(self, X: np.ndarray, training: bool = False) -> np.ndarray:
-        """``X`` ``(n, 784)`` in [0, 1] -> logits ``(n, 10)``, caching what backward needs.
+        """``X`` ``(n, 784)`` in [0, 1] -> logits ``(n, 10)``, caching what ``backward`` needs.
 
-        Dropout layers are skipped unless ``training``: evaluation sees the whole network.
+        Dropout layers act only when ``training``: evaluation sees the whole network.
         """
-        out = X
+        return self.propagate(X, training=training, cache=True)[-1][1]
+
+    def infer(self, X: np.ndarray) -> tuple[list[np.ndarray], np.ndarray]:
+        """``X`` ``(n, 784)`` -> (each hidden layer's activations, logits ``(n, 10)``).
+
+        The same pass as ``forward`` (no dropout), storing nothing in the layers, so several
+        threads may call it at once, also while another thread trains (the web server does).
+        """
+        outputs = self.propagate(X, training=False, cache=False)
+        hidden = [out for layer, out in outputs if isinstance(layer, Activation)]
+        return hidden, outputs[-1][1]
+
+    def propagate(self, X: np.ndarray, training: bool, cache: bool) -> list[tuple[Layer, np.ndarray]]:
+        """The forward pass, notes eq. (1)-(2): (layer, its output) in order, the logits last.
+
+        The one implementation behind ``forward`` (training, gradient checks) and ``infer``
+        (evaluation, prediction, the web server).
+        """
+        outputs, out = [], X
         for layer in self.layers:
             if training or not isinstance(layer, Dropout):
-                out = layer.forward(out)
-        return out
+                out = layer.forward(out, cache=cache)
+                outputs.append((layer, out))
+        return outputs
 
     def backward(self, dlogits: np.ndarray) -> None:
         """Backpropagate ``dL/dlogits`` ``(n, 10)``, filling every layer's gradients.
@@ -108,23 +130,10 @@ class Network:
         Walks the layers in reverse, each turning ``dL/d(its output)`` into ``dL/d(its input)``
         (notes eq. (7)-(10)); the first layer skips ``dX``, which nothing uses.
         """
-        grad = dlogits
+        grad: np.ndarray | None = dlogits
         for position in range(len(self.layers) - 1, -1, -1):
+            assert grad is not None  # only the first layer, the last to run, returns no dX
             grad = self.layers[position].backward(grad, need_dX=position > 0)
-
-    def infer(self, X: np.ndarray) -> tuple[list[np.ndarray], np.ndarray]:
-        """``X`` ``(n, 784)`` -> (each hidden layer's activations, logits ``(n, 10)``).
-
-        The same arithmetic as ``forward`` without dropout (notes eq. (1)-(2)), but it caches
-        nothing in the layers, so several threads may call it at once (the web demo does).
-        """
-        activation = ACTIVATIONS[self.activation].forward
-        hidden, out = [], X
-        for dense in self.dense_layers[:-1]:
-            out = activation(out @ dense.W + dense.b)
-            hidden.append(out)
-        output = self.dense_layers[-1]
-        return hidden, out @ output.W + output.b
 
     def predict_proba(self, X: np.ndarray, batch_size: int = 2048) -> np.ndarray:
         """Class probabilities ``(n, 10)``, computed in batches to bound memory (thread-safe)."""
