@@ -28,16 +28,22 @@ from .metrics import evaluate
 from .network import Network
 from .persistence import remember_last_model, save_model
 from .training import EpochRecord, Trainer, TrainingListener, seeded_generators
+from .trust import fit_trust
 
 
 @dataclass
 class RunResult:
     """What a finished run measured: ``metrics`` as stored in the model file
     (``val_accuracy``, ``train_seconds``, and ``test_accuracy`` / ``test_loss`` when the data
-    has a labelled test set) and the per-epoch history."""
+    has a labelled test set), the per-epoch history, and what makes the answers trustworthy."""
 
     metrics: dict[str, float]
     history: list[EpochRecord]
+    trust: dict  # trust.fit_trust's calibration and novelty statistics, stored with the model
+
+    @property
+    def temperature(self) -> float:
+        return self.trust["metadata"]["calibration"]["temperature"]
 
     @property
     def train_seconds(self) -> float:
@@ -130,7 +136,8 @@ class TrainingSession:
         return self.checkpointer.save(self.trainer) if self.checkpointer else None
 
     def finish(self) -> RunResult:
-        """After the last epoch: restore the best validation weights and measure the test set."""
+        """After the last epoch: restore the best validation weights, fit the calibration
+        temperature and the novelty statistics (``trust.fit_trust``), measure the test set."""
         self.trainer.restore_best()
         history = self.trainer.history
         metrics = {
@@ -140,7 +147,7 @@ class TrainingSession:
         if self.data.test is not None:
             test = evaluate(self.network, self.data.test, self.config.loss)
             metrics.update(test_accuracy=test.accuracy, test_loss=test.loss)
-        self.result = RunResult(metrics, history)
+        self.result = RunResult(metrics, history, fit_trust(self.network, self.val_set, self.train_set))
         return self.result
 
     def save(self, path: str | os.PathLike, remember: bool = True) -> Path:
@@ -150,6 +157,8 @@ class TrainingSession:
         saved = save_model(
             path,
             self.network,
+            result.trust["arrays"],
+            **result.trust["metadata"],
             config=self.config.to_dict(),
             split={"train": len(self.train_set), "validation": len(self.val_set), "source": self.data.train.source},
             metrics=result.metrics,

@@ -159,6 +159,11 @@ def run(args) -> int:
         print(
             f"validation accuracy: {100 * result.metrics['val_accuracy']:.2f}% (a Kaggle CSV has no labelled test set)"
         )
+    kept = result.trust["metadata"]["novelty"]["kept_fraction"]
+    print(
+        f"calibration temperature {result.temperature:.3f} (fitted on the validation split); "
+        f"novelty statistics stored: the 'not a digit' threshold keeps {100 * kept:g}% of validation images"
+    )
     session.save(args.out)
     print(f"model saved to {args.out}")
     if args.history_json:
