@@ -12,6 +12,7 @@ from hypothesis import settings
 from digitnet.data import Dataset, load_mnist_split, resolve_data_dir
 from digitnet.persistence import save_model
 from digitnet.training import TrainConfig, Trainer
+from digitnet.trust import fit_trust
 
 # Hypothesis profiles: CI uses the defaults (100 examples per property); developers fuzz longer with
 # HYPOTHESIS_PROFILE=fuzz make test ARGS=tests/test_fuzz.py (about six minutes).
@@ -61,12 +62,14 @@ def mnist_test(mnist_dir) -> Dataset:
 @pytest.fixture(scope="session")
 def small_trained(mnist_train, tmp_path_factory):
     """784-128-10 trained for 4 epochs on 20,000 real training images (95.8% test accuracy),
-    saved as a model file: what CLI and demo tests predict with."""
+    saved as a model file with its temperature and novelty statistics: what CLI and demo tests
+    predict with."""
     config = TrainConfig(hidden=(128,), epochs=4, val_size=2000, patience=0, seed=0)
     train = mnist_train.subset(np.arange(20_000))
     val = mnist_train.subset(np.arange(20_000, 22_000))
     trainer = Trainer(config, train, val, log=lambda line: None)
     trainer.fit()
     path = tmp_path_factory.mktemp("model") / "small.safetensors"
-    save_model(path, trainer.network, config=config.to_dict(), metrics={})
+    trust = fit_trust(trainer.network, val, train)  # temperature and "not a digit", as training stores them
+    save_model(path, trainer.network, trust["arrays"], config=config.to_dict(), metrics={}, **trust["metadata"])
     return trainer.network, path

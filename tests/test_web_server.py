@@ -26,6 +26,7 @@ from hypothesis import strategies as st
 from PIL import Image
 
 from digitnet.cli import main
+from digitnet.functional import softmax
 from digitnet.persistence import load_model, remember_last_model
 from digitnet.preprocess import mnist_preprocess
 from digitnet.web.api import (
@@ -132,8 +133,8 @@ def test_a_canvas_gets_the_mnist_preprocessing_of_digitnet_predict(mnist_test):
 def test_forward_with_hidden_matches_the_network_and_the_relu_of_layer_one(small_trained, mnist_test):
     network = small_trained[0]
     x = mnist_test.images[:1].astype(np.float32) / 255
-    hidden, probabilities = forward_with_hidden(network, x[0])
-    np.testing.assert_allclose(probabilities, network.predict_proba(x)[0], rtol=1e-6)
+    hidden, logits = forward_with_hidden(network, x[0])
+    np.testing.assert_allclose(softmax(logits), network.predict_proba(x), rtol=1e-6)
     W, b = network.dense_layers[0].W.astype(np.float64), network.dense_layers[0].b.astype(np.float64)
     np.testing.assert_allclose(hidden, np.maximum(x[0] @ W + b, 0), rtol=1e-5, atol=1e-6)  # notes eq. (1), (2)
 
@@ -245,7 +246,9 @@ def test_model_description_gives_the_architecture(server, small_trained):
 
 def test_a_real_test_digit_is_read_as_the_network_reads_it(server, small_trained, mnist_test):
     images = mnist_test.images[:20]
-    expected = small_trained[0].predict_proba(images.astype(np.float32) / 255)
+    temperature = load_model(small_trained[1]).temperature
+    assert temperature != 1  # so the calibrated probabilities below differ from the raw softmax
+    expected = softmax(small_trained[0].logits(images.astype(np.float32) / 255).astype(np.float64) / temperature)
     for image, probabilities in zip(images, expected):
         status, _, answer = predict(server, {"pixels": image.tolist(), "scale": 255})
         assert status == 200
@@ -442,7 +445,7 @@ def test_a_bug_of_the_server_is_a_500_without_a_traceback_and_is_logged(small_tr
     with running_server(small_trained[1]) as server:
         lines = []
         server.log = lines.append
-        monkeypatch.setattr(server.predictor, "predict", lambda x: 1 / 0)
+        monkeypatch.setattr(server.predictor, "predict", lambda x, min_confidence: 1 / 0)
         status, response, body = predict(server, {"pixels": ZEROS})
     assert status == 500 and body == {"error": "internal error (see the server's log)"}
     assert len(lines) == 1 and "ZeroDivisionError" in lines[0] and "Traceback" in lines[0]

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .errors import ConfigError
-from .functional import log_softmax, one_hot
+from .functional import log_softmax, one_hot, softmax
 
 N_BINS = 15  # Guo et al.'s choice; the issue's baseline ECE (0.35%) was measured with it
 TEMPERATURE_RANGE = (0.05, 20.0)  # beyond these the fit is at a bound: say so rather than extrapolate
@@ -104,9 +104,14 @@ def fit_temperature(logits: np.ndarray, labels: np.ndarray, tolerance: float = 1
     return math.exp((low + high) / 2)
 
 
+def scaled_probabilities(logits: np.ndarray, temperature: float = 1.0) -> np.ndarray:
+    """``softmax(z / T)`` ``(n, k)`` in float64: the calibrated probabilities."""
+    return softmax(np.asarray(logits, dtype=np.float64) / temperature)
+
+
 def calibration_summary(logits: np.ndarray, labels: np.ndarray, temperature: float = 1.0) -> dict:
     """ECE (``N_BINS`` bins), NLL and Brier score of ``softmax(z / T)``."""
-    probabilities = np.exp(log_softmax(np.asarray(logits, dtype=np.float64) / temperature))
+    probabilities = scaled_probabilities(logits, temperature)
     return {
         "ece": expected_calibration_error(probabilities, labels),
         "nll": negative_log_likelihood(logits, labels, temperature),

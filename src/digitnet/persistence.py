@@ -145,6 +145,20 @@ def save_model(
     return write_atomically(path, model_to_bytes(network, arrays, **metadata), ModelFileError)
 
 
+def save_updated_model(model: LoadedModel, path: str | os.PathLike, arrays: dict[str, np.ndarray], **changes) -> Path:
+    """Write ``model`` again with metadata entries replaced by ``changes`` and ``arrays`` beside
+    the weights (``digitnet calibrate`` adds what older files lack)."""
+    written_by_pack = {
+        "format_version",
+        "digitnet_version",
+        "content_sha256",
+        "kind",
+        *architecture_metadata(model.network),
+    }
+    kept = {key: value for key, value in model.metadata.items() if key not in written_by_pack}
+    return save_model(path, model.network, arrays, **{**kept, **changes})
+
+
 def load_model(path: str | os.PathLike) -> LoadedModel:
     """Read and fully validate a model file; any problem is a ``ModelFileError`` naming it."""
     path = Path(path)

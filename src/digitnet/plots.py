@@ -35,6 +35,9 @@ FIGURE_SIZES = {  # inches (width, height)
     "first-layer-weights": (8, 8),
     "probabilities": (9, 6),
     "augmentations": (9, 3.6),
+    "reliability": (10, 4.5),  # trust_plots.py
+    "coverage": (6, 4.5),
+    "robustness": (15, 3.8),
 }
 HISTORY_FIELDS = ("epoch", "train_loss", "val_loss", "train_accuracy", "val_accuracy")
 

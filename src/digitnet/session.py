@@ -22,12 +22,12 @@ from pathlib import Path
 
 from .checkpoints import Checkpoint, Checkpointer, check_compatible, checkpoint_files, restore
 from .config import TrainConfig
-from .data import Dataset, TrainingData, split_train_validation
+from .data import Dataset, TrainingData
 from .errors import ConfigError, TrainingDiverged
 from .metrics import evaluate
 from .network import Network
 from .persistence import remember_last_model, save_model
-from .training import EpochRecord, Trainer, TrainingListener, seeded_generators
+from .training import EpochRecord, Trainer, TrainingListener, seeded_split
 from .trust import fit_trust
 
 
@@ -74,9 +74,7 @@ class TrainingSession:
         self.config = config
         self.data = data
         self.log = log
-        self.train_set, self.val_set = split_train_validation(
-            data.train, config.val_size, seeded_generators(config.seed)["split"]
-        )
+        self.train_set, self.val_set = seeded_split(data.train, config.val_size, config.seed)
         self.trainer = Trainer(config, self.train_set, self.val_set, log=log)
         if resume is not None:
             for change in check_compatible(resume, config, data.checksums):

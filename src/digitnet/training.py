@@ -21,7 +21,7 @@ import numpy as np
 
 from .augment import augment_batch
 from .config import TrainConfig
-from .data import Dataset, scale_images
+from .data import Dataset, scale_images, split_train_validation
 from .errors import ConfigError, TrainingDiverged
 from .events import EpochRecord, TrainingListener
 from .losses import get_loss
@@ -40,6 +40,11 @@ def seeded_generators(seed: int) -> dict[str, np.random.Generator]:
     (Child ``i`` of a ``SeedSequence`` does not depend on how many are spawned.)"""
     names = ("split", "init", "shuffle", "augment", "dropout")
     return {name: np.random.default_rng(s) for name, s in zip(names, np.random.SeedSequence(seed).spawn(len(names)))}
+
+
+def seeded_split(dataset: Dataset, val_size: int, seed: int) -> tuple[Dataset, Dataset]:
+    """The (training, validation) split a run with this ``seed`` and ``val_size`` makes."""
+    return split_train_validation(dataset, val_size, seeded_generators(seed)["split"])
 
 
 class Trainer:

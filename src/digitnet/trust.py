@@ -20,13 +20,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .calibration import fit_temperature
-from .data import Dataset, scale_images
+from .calibration import calibration_summary, fit_temperature, scaled_probabilities, selective_accuracy
+from .data import Dataset, TrainingData, scale_images
 from .errors import ConfigError
-from .functional import softmax
 from .network import Network
 from .novelty import NoveltyDetector
 from .persistence import LoadedModel
+from .training import seeded_split
 
 NOT_SURE = "not sure"
 ITEM_NOUNS = {"mnist": "digit", "fashion-mnist": "clothing item"}  # what one example is called
@@ -40,7 +40,7 @@ def fit_trust(network: Network, val_set: Dataset, train_set: Dataset) -> dict:
     """The temperature and the novelty detector of a trained ``network``: ``{"metadata":
     {"calibration": ..., "novelty": ...}, "arrays": {"novelty.*": ...}}``, ready for ``save_model``."""
     val_images = scale_images(val_set.images).astype(network.dtype)
-    _, val_logits = network.infer(val_images)
+    val_logits = network.logits(val_images)
     temperature = fit_temperature(val_logits, val_set.labels)
     detector = NoveltyDetector.fit(
         scale_images(train_set.images), train_set.labels, val_images, val_logits, network.layer_sizes[-1]
@@ -49,6 +49,22 @@ def fit_trust(network: Network, val_set: Dataset, train_set: Dataset) -> dict:
         "metadata": {"calibration": {"temperature": temperature}, "novelty": detector.metadata()},
         "arrays": detector.arrays(),
     }
+
+
+def refit_trust(model: LoadedModel, data: TrainingData) -> dict:
+    """``fit_trust`` for a saved model, on the split its training run made (its config's seed and
+    validation size), after checking that ``data`` is the data it was trained on."""
+    config = model.metadata.get("config") or {}
+    if "seed" not in config or "val_size" not in config:
+        raise ConfigError(f"{model.path}: has no training config (seed, val_size), so its validation split is unknown")
+    trained_on = model.metadata.get("data_checksums")
+    if trained_on != data.checksums:
+        raise ConfigError(
+            f"{model.path}: was trained on other data ({', '.join(sorted(trained_on or {})) or 'unrecorded'}) than "
+            f"{data.train.source}; give the same data with --data"
+        )
+    train_set, val_set = seeded_split(data.train, config["val_size"], config["seed"])
+    return fit_trust(model.network, val_set, train_set)
 
 
 @dataclass
@@ -77,7 +93,7 @@ class Answer:
 
 
 class Reader:
-    """A network with its temperature, novelty detector, class names and confidence threshold."""
+    """A network with its temperature, novelty detector and class names."""
 
     def __init__(
         self,
@@ -86,22 +102,16 @@ class Reader:
         novelty: NoveltyDetector | None = None,
         class_names: list[str] | None = None,
         dataset_name: str = "mnist",
-        min_confidence: float = 0.0,
     ):
-        if not 0 <= min_confidence <= 1:
-            raise ConfigError(f"the minimum confidence must be a probability in [0, 1], got {min_confidence}")
         self.network = network
         self.temperature = temperature
         self.novelty = novelty
         self.class_names = class_names or [str(k) for k in range(network.layer_sizes[-1])]
         self.noun = item_noun(dataset_name)
-        self.min_confidence = min_confidence
 
     @classmethod
-    def from_model(cls, model: LoadedModel, min_confidence: float = 0.0) -> Reader:
-        return cls(
-            model.network, model.temperature, model.novelty, model.class_names, model.dataset["name"], min_confidence
-        )
+    def from_model(cls, model: LoadedModel) -> Reader:
+        return cls(model.network, model.temperature, model.novelty, model.class_names, model.dataset["name"])
 
     @property
     def verdicts(self) -> tuple[str, str, str]:
@@ -110,18 +120,21 @@ class Reader:
 
     def probabilities(self, logits: np.ndarray) -> np.ndarray:
         """Calibrated class probabilities ``softmax(z / T)`` ``(n, k)``."""
-        return softmax(logits.astype(np.float64) / self.temperature)
+        return scaled_probabilities(logits, self.temperature)
 
-    def read(self, X: np.ndarray, logits: np.ndarray | None = None) -> list[Answer]:
-        """One ``Answer`` per row of ``X`` ``(n, 784)`` in [0, 1] (``logits`` if already computed)."""
+    def read(self, X: np.ndarray, logits: np.ndarray | None = None, min_confidence: float = 0.0) -> list[Answer]:
+        """One ``Answer`` per row of ``X`` ``(n, 784)`` in [0, 1] (``logits`` if already computed);
+        below ``min_confidence`` the verdict is "not sure"."""
+        if not 0 <= min_confidence <= 1:
+            raise ConfigError(f"the minimum confidence must be a probability in [0, 1], got {min_confidence}")
         if logits is None:
-            logits = self.network.infer(X.astype(self.network.dtype))[1]
+            logits = self.network.logits(X.astype(self.network.dtype))
         probabilities = self.probabilities(logits)
         labels = probabilities.argmax(axis=1)
         confidence = probabilities.max(axis=1)
         scores = self.novelty.scores(X, logits) if self.novelty else None
         answered, unsure, novel = self.verdicts
-        verdicts = np.where(confidence < self.min_confidence, unsure, answered).astype(object)
+        verdicts = np.where(confidence < min_confidence, unsure, answered).astype(object)
         if scores is not None:
             verdicts[scores < self.novelty.threshold] = novel
         return [
@@ -137,3 +150,30 @@ class Reader:
                 labels, probabilities, confidence, verdicts, scores if scores is not None else [None] * len(X)
             )
         ]
+
+
+def evaluate_trust(reader: Reader, dataset: Dataset) -> dict:
+    """How far the answers on the labelled ``dataset`` can be trusted: ECE, NLL and Brier score
+    raw (T = 1) and calibrated; coverage and accuracy when answering only above a few confidence
+    thresholds; and, with novelty statistics, the fraction the "not a ..." verdict keeps and the
+    accuracy on those (``None`` without)."""
+    X = scale_images(dataset.images).astype(reader.network.dtype)
+    logits = reader.network.logits(X)
+    probabilities = reader.probabilities(logits)
+    correct = probabilities.argmax(axis=1) == dataset.labels
+    report = {
+        "temperature": reader.temperature,
+        "raw": calibration_summary(logits, dataset.labels),
+        "calibrated": calibration_summary(logits, dataset.labels, reader.temperature),
+        "selective": selective_accuracy(probabilities.max(axis=1), correct),
+        "novelty": None,
+    }
+    if reader.novelty is not None:
+        kept = ~reader.novelty.is_novel(X, logits)
+        report["novelty"] = {
+            "threshold": reader.novelty.threshold,
+            "kept": float(kept.mean()),
+            "accuracy_on_kept": float(correct[kept].mean()) if kept.any() else None,
+            "accuracy_counting_rejected_as_wrong": float((correct & kept).mean()),
+        }
+    return report

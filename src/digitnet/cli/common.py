@@ -40,3 +40,14 @@ def import_plots():
     except ModuleNotFoundError as error:
         raise ConfigError(f"figures need matplotlib ({error}): pip install 'digitnet[plot]'") from None
     return plots
+
+
+def write_figures(folder, network, test_set, history, temperature: float) -> list:
+    """Every figure of ``digitnet report`` (and ``train --plots``): the run and the network
+    (``plots.write_report``), then calibration, coverage and robustness (``trust_plots``)."""
+    plots = import_plots()
+    from ..trust_plots import write_trust_report
+
+    return plots.write_report(folder, network, test_set, history) + write_trust_report(
+        folder, network, test_set, temperature
+    )

@@ -29,7 +29,7 @@ from ..optimizers import OPTIMIZERS
 from ..schedules import SCHEDULES
 from ..session import TrainingSession
 from ..training import EpochRecord, Trainer, TrainingListener
-from .common import DEFAULT_MODEL, add_data_argument, import_plots, layer_list, print_error
+from .common import DEFAULT_MODEL, add_data_argument, import_plots, layer_list, print_error, write_figures
 from .signals import exit_status, stop_after_batch_on_signals
 
 
@@ -172,7 +172,7 @@ def run(args) -> int:
         print(f"history written to {args.history_json}")
     if args.plots:
         figures_data = session.val_set if data.test is None else data.test
-        written = plots.write_report(args.plots, session.network, figures_data, result.history)
+        written = write_figures(args.plots, session.network, figures_data, result.history, result.temperature)
         print(f"figures written to {args.plots}: {', '.join(path.name for path in written)}")
     return 0
 

@@ -21,7 +21,14 @@ from urllib.parse import urlsplit
 from ..errors import ConfigError
 from ..persistence import LoadedModel
 from ..preprocess import require_pillow
-from .api import MAX_BODY_BYTES, BadRequest, Predictor, input_from_request, parse_json_body
+from .api import (
+    MAX_BODY_BYTES,
+    BadRequest,
+    Predictor,
+    input_from_request,
+    min_confidence_from_request,
+    parse_json_body,
+)
 
 READ_TIMEOUT_SECONDS = 10.0
 STATIC_FILES = {  # URL path -> (file in static/, content type)
@@ -100,7 +107,7 @@ class DemoRequestHandler(BaseHTTPRequestHandler):
             return
         try:
             request = parse_json_body(self.read_json_body())
-            answer = self.server.predictor.predict(input_from_request(request))
+            answer = self.server.predictor.predict(input_from_request(request), min_confidence_from_request(request))
         except BadRequest as error:
             self.send_json(error.status, {"error": error.message})
             return

@@ -15,6 +15,10 @@ const bars = document.getElementById("bars");
 const input28 = document.getElementById("input28");
 const hiddenUnits = document.getElementById("hidden");
 const statusLine = document.getElementById("status");
+const verdict = document.getElementById("verdict");
+const minConfidence = document.getElementById("min-confidence");
+const VERDICT_CLASSES = ["answered", "unsure", "novel"];  // styles for the three verdicts of /api/model
+let verdicts = ["digit", "not sure", "not a digit"];
 
 // Every change to the drawing gets a new version; an answer is shown only if it is for the
 // drawing since the last Clear, and `prediction.dataset.version` says which version it shows.
@@ -144,7 +148,10 @@ async function predict() {
     const response = await fetch("/api/predict", {
       method: "POST",
       headers: { "Content-Type": "application/json" },
-      body: JSON.stringify({ pixels: canvasInk(), width: PAD_SIZE, height: PAD_SIZE, scale: 255 }),
+      body: JSON.stringify({
+        pixels: canvasInk(), width: PAD_SIZE, height: PAD_SIZE, scale: 255,
+        min_confidence: Number(minConfidence.value) / 100,
+      }),
     });
     const answer = await response.json();
     if (!response.ok) throw new Error(answer.error || `HTTP ${response.status}`);
@@ -164,15 +171,33 @@ async function predict() {
 }
 
 function showAnswer(answer, version) {
-  prediction.textContent = String(answer.digit);
+  prediction.textContent = answer.name;
+  showVerdict(answer);
   showBars(answer.probabilities, answer.digit);
   showImage(input28, answer.input28, grayscale);
   showHiddenUnits(answer.hidden);
   prediction.dataset.version = String(version);
 }
 
+function showVerdict(answer) {
+  // the verdict decides the colour; the text says how sure the (calibrated) network is
+  const sure = `${(100 * answer.confidence).toFixed(1)}% sure`;
+  verdict.dataset.verdict = answer.verdict;
+  verdict.className = VERDICT_CLASSES[verdicts.indexOf(answer.verdict)] || "";
+  verdict.textContent = answer.verdict === verdicts[0] ? sure
+    : `${answer.verdict} (it would say ${answer.name}, ${sure})`;
+}
+
+minConfidence.addEventListener("input", () => {
+  document.getElementById("min-confidence-value").textContent = `${minConfidence.value}%`;
+  if (hasInk) drawingChanged();
+});
+
 function showNothing(version) {
   prediction.textContent = "\u2013";
+  verdict.textContent = "";
+  verdict.dataset.verdict = "";
+  verdict.className = "";
   showBars(new Array(10).fill(0), -1);
   showImage(input28, new Array(IMAGE_SIDE * IMAGE_SIDE).fill(0), grayscale);
   hiddenUnits.replaceChildren();
@@ -236,8 +261,10 @@ async function showModel() {
   try {
     const model = await (await fetch("/api/model")).json();
     const accuracy = model.test_accuracy === null ? "test accuracy not recorded"
-      : `${(100 * model.test_accuracy).toFixed(2)}% on the MNIST test set`;
+      : `${(100 * model.test_accuracy).toFixed(2)}% on the ${model.dataset} test set`;
     info.textContent = `${model.layer_sizes.join("-")} network (${model.activation}), ${accuracy} \u00b7 ${model.file}`;
+    verdicts = model.verdicts;
+    bars.querySelectorAll(".bar-label").forEach((label, k) => { label.textContent = model.class_names[k]; });
   } catch (error) {
     info.textContent = `could not describe the model: ${error.message}`;
   }
