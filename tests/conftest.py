@@ -21,6 +21,7 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED_MNIST = REPO.parent / "shared" / "data" / "mnist"
+SHARED_FASHION_MNIST = REPO.parent / "shared" / "data" / "fashion-mnist"
 
 
 @pytest.fixture(scope="session")
@@ -32,6 +33,16 @@ def mnist_dir() -> Path:
     if SHARED_MNIST.is_dir():
         return SHARED_MNIST
     return resolve_data_dir()
+
+
+@pytest.fixture(scope="session")
+def fashion_mnist_dir() -> Path:
+    """$DIGITNET_FASHION_MNIST_DATA, else the shared copy beside the repo (CI has it)."""
+    if os.environ.get("DIGITNET_FASHION_MNIST_DATA"):
+        return Path(os.environ["DIGITNET_FASHION_MNIST_DATA"])
+    if not SHARED_FASHION_MNIST.is_dir():
+        pytest.skip(f"no Fashion-MNIST files: set DIGITNET_FASHION_MNIST_DATA or put them in {SHARED_FASHION_MNIST}")
+    return SHARED_FASHION_MNIST
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -60,6 +71,12 @@ def mnist_test(mnist_dir) -> Dataset:
 
 
 @pytest.fixture(scope="session")
+def fashion_test(fashion_mnist_dir) -> Dataset:
+    """The 10,000 Fashion-MNIST test images: clothing, never a digit."""
+    return load_mnist_split(fashion_mnist_dir, "test", verify=False)
+
+
+@pytest.fixture(scope="session")
 def small_trained(mnist_train, tmp_path_factory):
     """784-128-10 trained for 4 epochs on 20,000 real training images (95.8% test accuracy),
     saved as a model file with its temperature and novelty statistics: what CLI and demo tests
@@ -73,3 +90,21 @@ def small_trained(mnist_train, tmp_path_factory):
     trust = fit_trust(trainer.network, val, train)  # temperature and "not a digit", as training stores them
     save_model(path, trainer.network, trust["arrays"], config=config.to_dict(), metrics={}, **trust["metadata"])
     return trainer.network, path
+
+
+@pytest.fixture(scope="session")
+def non_digit_canvases() -> dict[str, np.ndarray]:
+    """280x280 uint8 drawings (ink 255 on 0, as the page sends them) that are not digits: an
+    empty canvas, one filled with ink, and a zigzag scribble across the whole pad. (Random noise
+    is given as a 28x28 image instead: on a canvas, the preprocessing's resampling averages it
+    into a gray square, which scores close to the threshold; see docs/trust.md.)"""
+    zigzag = np.zeros((280, 280), dtype=np.uint8)
+    for row in range(20, 260, 30):  # eight strokes back and forth, each a 60-pixel-wide sawtooth
+        for col in range(20, 260):
+            top = row + (col % 60 if (row // 30) % 2 else 60 - col % 60) // 2
+            zigzag[top : top + 12, col : col + 2] = 255
+    return {
+        "blank": np.zeros((280, 280), dtype=np.uint8),
+        "all ink": np.full((280, 280), 255, dtype=np.uint8),
+        "scribble": zigzag,
+    }

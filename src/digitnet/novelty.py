@@ -62,7 +62,7 @@ def nearest_class_distance(X: np.ndarray, class_means: np.ndarray, whitening: np
 
 def has_ink(X: np.ndarray) -> np.ndarray:
     """``(n,)`` bool: some pixel is darker than the preprocessing's background threshold."""
-    return (np.asarray(X) > INK_THRESHOLD).any(axis=1)
+    return np.asarray((np.asarray(X) > INK_THRESHOLD).any(axis=1))
 
 
 class NoveltyDetector:
@@ -83,8 +83,8 @@ class NoveltyDetector:
     ):
         self.class_means = np.asarray(class_means, dtype=np.float64)
         self.whitening = np.asarray(whitening, dtype=np.float64)
-        self.score_mean = tuple(float(v) for v in score_mean)
-        self.score_std = tuple(float(v) for v in score_std)
+        self.score_mean = (float(score_mean[0]), float(score_mean[1]))  # (distance, energy)
+        self.score_std = (float(score_std[0]), float(score_std[1]))
         self.threshold = float(threshold)
         self.kept_fraction = float(kept_fraction)
 
@@ -110,10 +110,10 @@ class NoveltyDetector:
         whitening = whitening_matrix(X - class_means[train_labels].astype(np.float32))
         distance = nearest_class_distance(val_images, class_means, whitening)
         response = energy(val_logits)
-        raw = cls(class_means, whitening, (distance.mean(), response.mean()), (distance.std(), response.std()), 0.0)
-        scores = raw.scores(val_images, val_logits)
+        score_mean, score_std = (distance.mean(), response.mean()), (distance.std(), response.std())
+        scores = cls(class_means, whitening, score_mean, score_std, threshold=0.0).scores(val_images, val_logits)
         threshold = np.quantile(scores[np.isfinite(scores)], 1 - kept_fraction)
-        return cls(class_means, whitening, raw.score_mean, raw.score_std, threshold, kept_fraction)
+        return cls(class_means, whitening, score_mean, score_std, threshold, kept_fraction)
 
     def scores(self, X: np.ndarray, logits: np.ndarray) -> np.ndarray:
         """``(n,)``: ``-z(d) + z(energy)``, higher means more like the training data; ``-inf`` for
@@ -144,7 +144,7 @@ class NoveltyDetector:
 
     @classmethod
     def from_file(
-        cls, arrays: dict[str, np.ndarray], info: dict, n_inputs: int, n_classes: int, path
+        cls, arrays: dict[str, np.ndarray], info: object, n_inputs: int, n_classes: int, path
     ) -> NoveltyDetector:
         """Rebuild from a model file's ``novelty.*`` arrays and ``novelty`` metadata, checking
         every shape and value; any problem is a ``ModelFileError`` naming ``path``."""

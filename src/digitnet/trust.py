@@ -88,7 +88,9 @@ class Answer:
             "confidence": round(self.confidence, 6),
             "probabilities": [round(float(p), 6) for p in self.probabilities],
             # null without novelty statistics, and for an image without ink (a score of -inf)
-            "novelty_score": round(self.novelty_score, 4) if np.isfinite(self.novelty_score or np.nan) else None,
+            "novelty_score": None
+            if self.novelty_score is None or not np.isfinite(self.novelty_score)
+            else round(self.novelty_score, 4),
         }
 
 
@@ -132,10 +134,11 @@ class Reader:
         probabilities = self.probabilities(logits)
         labels = probabilities.argmax(axis=1)
         confidence = probabilities.max(axis=1)
-        scores = self.novelty.scores(X, logits) if self.novelty else None
         answered, unsure, novel = self.verdicts
         verdicts = np.where(confidence < min_confidence, unsure, answered).astype(object)
-        if scores is not None:
+        scores = None
+        if self.novelty is not None:
+            scores = self.novelty.scores(X, logits)
             verdicts[scores < self.novelty.threshold] = novel
         return [
             Answer(
