@@ -35,6 +35,7 @@ from digitnet.web.api import (
     Predictor,
     forward_with_hidden,
     input_from_request,
+    min_confidence_from_request,
     parse_json_body,
 )
 from digitnet.web.server import make_server
@@ -182,7 +183,10 @@ ZEROS = [0] * 784
     "request_body, message",
     [
         ({}, "missing field 'pixels'"),
-        ({"pixels": ZEROS, "colour": "red"}, "unknown field(s) 'colour'; allowed: pixels, scale, width, height"),
+        (
+            {"pixels": ZEROS, "colour": "red"},
+            "unknown field(s) 'colour'; allowed: pixels, scale, width, height, min_confidence",
+        ),
         ({"pixels": "0" * 784}, "'pixels' must be an array of numbers, got a JSON string"),
         ({"pixels": {"0": 1}}, "'pixels' must be an array of numbers, got a JSON object"),
         ({"pixels": ZEROS[:-1]}, "'pixels' has 783 values: send 784 (a 28x28 image)"),
@@ -216,6 +220,17 @@ def test_predict_requests_with_wrong_fields_or_values_are_refused(request_body, 
     assert message in caught.value.message
 
 
+@pytest.mark.parametrize("value", [1.5, -0.1, True, "0.5", None, [0.5]])
+def test_min_confidence_must_be_a_number_from_0_to_1(value):
+    with pytest.raises(BadRequest) as caught:
+        min_confidence_from_request({"pixels": ZEROS, "min_confidence": value})
+    assert caught.value.status == 400
+    assert caught.value.message == f"'min_confidence' must be a number from 0 to 1, got {value!r}"
+    assert (
+        min_confidence_from_request({"pixels": ZEROS}) == 0 and min_confidence_from_request({"min_confidence": 1}) == 1
+    )
+
+
 # ---- over HTTP ------------------------------------------------------------------------------
 
 
@@ -242,6 +257,9 @@ def test_model_description_gives_the_architecture(server, small_trained):
     assert body["layer_sizes"] == [784, n_hidden, 10] and body["activation"] == "relu"
     assert body["parameters"] == 784 * n_hidden + n_hidden + n_hidden * 10 + 10
     assert body["file"] == small_trained[1].name and body["test_accuracy"] is None  # the fixture saved no metrics
+    assert body["dataset"] == "mnist" and body["class_names"] == list("0123456789")
+    assert body["verdicts"] == ["digit", "not sure", "not a digit"] and body["novelty"] is True
+    assert body["temperature"] == load_model(small_trained[1]).temperature
 
 
 def test_a_real_test_digit_is_read_as_the_network_reads_it(server, small_trained, mnist_test):
@@ -258,6 +276,30 @@ def test_a_real_test_digit_is_read_as_the_network_reads_it(server, small_trained
         np.testing.assert_allclose(answer["input28"], image / 255, atol=5e-5)
     accuracy = np.mean(expected.argmax(axis=1) == mnist_test.labels[:20])
     assert accuracy >= 0.85  # the fixture's model really reads digits
+
+
+def test_drawings_that_are_not_digits_get_the_verdict_not_a_digit(server, non_digit_canvases):
+    for name, pad in non_digit_canvases.items():
+        status, _, answer = predict(server, {"pixels": pad.ravel().tolist(), "width": 280, "height": 280, "scale": 255})
+        assert status == 200 and answer["verdict"] == "not a digit", (name, answer["verdict"], answer["confidence"])
+        assert answer["name"] == str(answer["digit"]) and math.isclose(sum(answer["probabilities"]), 1, abs_tol=1e-5)
+        assert (answer["novelty_score"] is None) == (name == "blank")  # no ink: no score, just "not a digit"
+    noise = np.random.default_rng(1).uniform(0, 1, 784).round(4).tolist()  # a 28x28 image, used as it is
+    assert predict(server, {"pixels": noise})[2]["verdict"] == "not a digit"
+
+
+def test_real_digits_are_digits_and_a_hesitant_one_is_not_sure_above_its_confidence(server, mnist_test):
+    answers = [predict(server, {"pixels": image.tolist(), "scale": 255})[2] for image in mnist_test.images[:40]]
+    assert sum(a["verdict"] == "digit" for a in answers) >= 38
+    hesitant = min(range(40), key=lambda i: answers[i]["confidence"])
+    confidence = answers[hesitant]["confidence"]
+    assert confidence < 0.95
+    image = mnist_test.images[hesitant].tolist()
+    for threshold, verdict in ((confidence - 0.01, "digit"), (confidence + 0.01, "not sure")):
+        status, _, answer = predict(server, {"pixels": image, "scale": 255, "min_confidence": threshold})
+        assert status == 200 and answer["verdict"] == verdict
+    status, _, body = predict(server, {"pixels": image, "scale": 255, "min_confidence": 2})
+    assert status == 400 and "'min_confidence' must be a number from 0 to 1" in body["error"]
 
 
 def test_a_canvas_is_read_exactly_as_digitnet_predict_reads_the_same_picture(
