@@ -7,7 +7,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PIP := $(BIN)/python -m pip install --quiet --disable-pip-version-check
 # torch 2.13.0 is the CPU build (a few hundred MB); it is only a reference the tests compare against.
-TEST_EXTRAS := '.[dev,image,plot,notebook,web,web-test]' torch==2.13.0
+TEST_EXTRAS := '.[dev,image,plot,notebook,web,web-test,onnx,onnx-test]' torch==2.13.0
 
 .PHONY: train test lint bench setup setup-test setup-bench notebook figures pdf clean
 
@@ -40,6 +40,7 @@ test: lint
 lint: setup-test
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 
 bench: setup-bench
 	$(BIN)/python benchmarks/compare.py $(ARGS)

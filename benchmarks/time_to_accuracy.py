@@ -1,6 +1,6 @@
 """Time to 98.0% test accuracy, peak RSS of ``digitnet train``, and ``evaluate`` speed.
 
-Three measurements for the README, each against a target of issue 7:
+Three measurements for docs/benchmarks.md, each against a target of issue 7:
 
 1. Peak RSS of the default ``digitnet train`` on full MNIST, run as its own process (<= 250 MB);
    one epoch by default: every buffer exists after the first step, later epochs add nothing.
@@ -35,7 +35,7 @@ from pathlib import Path
 import numpy as np
 from compare import THREADS, load_data, run_in_subprocess, spread, time_to, worker_environment
 
-# the fastest recipe found that reaches 98.0% on every seed tried (README, How fast is it?)
+# the fastest recipe found that reaches 98.0% on every seed tried (docs/benchmarks.md, "Time to 98.0%")
 FASTEST = {"hidden": (192,), "epochs": 4, "lr": 0.2}
 TARGET = 0.98
 

@@ -1,7 +1,9 @@
-"""Shared fixtures: the real MNIST files and a small model trained on them once per session."""
+"""Shared fixtures: the real MNIST files, a small model trained on them once per session, and a
+tiny synthetic dataset for plumbing tests that must not wait for MNIST."""
 
 from __future__ import annotations
 
+import hashlib
 import os
 from pathlib import Path
 
@@ -9,7 +11,7 @@ import numpy as np
 import pytest
 from hypothesis import settings
 
-from digitnet.data import Dataset, load_mnist_split, resolve_data_dir
+from digitnet.data import Dataset, TrainingData, load_mnist_split, resolve_data_dir
 from digitnet.persistence import save_model
 from digitnet.training import TrainConfig, Trainer
 from digitnet.trust import fit_trust
@@ -61,6 +63,13 @@ def isolated_environment(mnist_dir, tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
+def torch():
+    """PyTorch, the reference some tests compare against; those tests skip where it is not
+    installed (the rest of their module still runs)."""
+    return pytest.importorskip("torch")
+
+
+@pytest.fixture(scope="session")
 def mnist_train(mnist_dir) -> Dataset:
     return load_mnist_split(mnist_dir, "train")
 
@@ -73,7 +82,7 @@ def mnist_test(mnist_dir) -> Dataset:
 @pytest.fixture(scope="session")
 def fashion_test(fashion_mnist_dir) -> Dataset:
     """The 10,000 Fashion-MNIST test images: clothing, never a digit."""
-    return load_mnist_split(fashion_mnist_dir, "test", verify=False)
+    return load_mnist_split(fashion_mnist_dir, "test", dataset="fashion-mnist")
 
 
 @pytest.fixture(scope="session")
@@ -90,6 +99,59 @@ def small_trained(mnist_train, tmp_path_factory):
     trust = fit_trust(trainer.network, val, train)  # temperature and "not a digit", as training stores them
     save_model(path, trainer.network, trust["arrays"], config=config.to_dict(), metrics={}, **trust["metadata"])
     return trainer.network, path
+
+
+# ----------------------------------------------------------------------------- synthetic data
+
+SHAPES = ("horizontal bar", "vertical bar", "diagonal", "hollow square")
+
+
+def draw_shape(label: int, rng: np.random.Generator) -> np.ndarray:
+    """One 28x28 uint8 image of ``SHAPES[label]``: random place and ink on faint noise."""
+    image = rng.integers(0, 40, size=(28, 28))
+    row, col = rng.integers(6, 16, size=2)
+    ink = rng.integers(160, 256)
+    if label == 0:
+        image[row : row + 3, 4:24] = ink
+    elif label == 1:
+        image[4:24, col : col + 3] = ink
+    elif label == 2:
+        for offset in range(12):
+            image[row - 4 + offset, col - 4 + offset : col - 1 + offset] = ink
+    else:
+        image[row - 4 : row + 8, col - 4 : col + 8] = ink
+        image[row - 2 : row + 6, col - 2 : col + 6] = rng.integers(0, 40)
+    return image.astype(np.uint8).reshape(784)
+
+
+def synthetic_dataset(n: int, seed: int, source: str) -> Dataset:
+    """``n`` images of the four ``SHAPES`` (labels 0-3, balanced, in shuffled order)."""
+    rng = np.random.default_rng(seed)
+    labels = rng.permutation(np.arange(n) % len(SHAPES)).astype(np.uint8)
+    images = np.stack([draw_shape(int(label), rng) for label in labels])
+    return Dataset(images, labels, source)
+
+
+@pytest.fixture(scope="session")
+def synthetic_data() -> TrainingData:
+    """200 training and 100 test images in MNIST's layout (``(n, 784)`` uint8, labels within
+    0..9) that a 784-16-10 network learns in a few epochs of milliseconds: what plumbing
+    tests (trainer bookkeeping, checkpoints, the CLI) train on instead of MNIST."""
+    train = synthetic_dataset(200, seed=1, source="synthetic shapes, train")
+    test = synthetic_dataset(100, seed=2, source="synthetic shapes, test")
+    checksum = hashlib.sha256(train.images.tobytes() + train.require_labels().tobytes()).hexdigest()
+    return TrainingData(train, test, {"synthetic-train": checksum})
+
+
+@pytest.fixture(scope="session")
+def synthetic_csv(synthetic_data, tmp_path_factory) -> Path:
+    """``synthetic_data.train`` as a Kaggle ``train.csv``: ``--data`` for CLI plumbing tests."""
+    train = synthetic_data.train
+    rows = [",".join(["label", *(f"pixel{i}" for i in range(784))])]
+    rows += [",".join(map(str, [label, *image])) for label, image in zip(train.require_labels(), train.images)]
+    path = tmp_path_factory.mktemp("synthetic") / "train.csv"
+    path.write_text("\n".join(rows) + "\n")
+    return path
 
 
 @pytest.fixture(scope="session")

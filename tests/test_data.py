@@ -1,13 +1,18 @@
-"""MNIST IDX and Kaggle CSV readers, where the data comes from, splits, scaling."""
+"""MNIST IDX and Kaggle CSV readers, the dataset registry, where the data comes from, splits, scaling."""
 
 import gzip
+import hashlib
 import shutil
 
 import numpy as np
 import pytest
 
 from digitnet.data import (
+    FASHION_MNIST,
+    MNIST,
     MNIST_FILE_NAMES,
+    cache_dir,
+    get_dataset,
     load_mnist_split,
     load_training_data,
     parse_idx,
@@ -16,7 +21,7 @@ from digitnet.data import (
     scale_images,
     split_train_validation,
 )
-from digitnet.errors import DataError
+from digitnet.errors import ConfigError, DataError
 
 TRAIN_CLASS_COUNTS = [5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949]
 TEST_CLASS_COUNTS = [980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009]
@@ -242,3 +247,58 @@ def test_scale_images_to_float32_unit_range():
     np.testing.assert_allclose(scaled, [[0.0, 0.2, 1.0]], rtol=1e-6)
     out = np.empty((1, 3), dtype=np.float32)
     assert scale_images(images, out=out) is out
+
+
+# ----------------------------------------------------------------------------- the dataset registry
+
+
+@pytest.mark.parametrize("name", ["mnist", "fashion-mnist"])
+def test_registered_checksums_and_sizes_are_those_of_the_real_files(name, mnist_dir, fashion_mnist_dir):
+    folder = {"mnist": mnist_dir, "fashion-mnist": fashion_mnist_dir}[name]
+    for file in get_dataset(name).files:
+        content = gzip.decompress((folder / file.name).read_bytes())
+        assert len(content) == file.size
+        assert hashlib.sha256(content).hexdigest() == file.sha256
+
+
+def test_fashion_mnist_loads_by_name_with_its_class_names(fashion_mnist_dir):
+    test = load_mnist_split(fashion_mnist_dir, "test", dataset="fashion-mnist")
+    assert test.images.shape == (10000, 784) and test.source == f"Fashion-MNIST test ({fashion_mnist_dir})"
+    assert np.bincount(test.labels).tolist() == [1000] * 10
+    assert FASHION_MNIST.class_names[9] == "Ankle boot" and len(FASHION_MNIST.class_names) == 10
+    assert MNIST.class_names == tuple("0123456789")
+
+
+def test_one_dataset_is_never_taken_for_another(fashion_mnist_dir):
+    # same file names, same format: only the checksums tell Fashion-MNIST from MNIST
+    with pytest.raises(
+        DataError, match=r"t10k-images-idx3-ubyte.gz: SHA-256 mismatch: got 5b4141f0.*, expected 0fa7898d"
+    ):
+        load_mnist_split(fashion_mnist_dir, "test", dataset="mnist")
+
+
+def test_unknown_dataset_lists_the_registered_ones():
+    with pytest.raises(ConfigError, match="unknown dataset 'cifar10'; choose one of: mnist, fashion-mnist"):
+        load_training_data(dataset="cifar10")
+
+
+def test_each_dataset_has_its_own_environment_variable_and_cache(mnist_dir, fashion_mnist_dir, tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    monkeypatch.setenv("DIGITNET_FASHION_MNIST_DATA", str(fashion_mnist_dir))
+    assert resolve_data_dir(dataset="fashion-mnist") == fashion_mnist_dir
+    assert resolve_data_dir() == mnist_dir  # DIGITNET_DATA, set for every test
+    monkeypatch.delenv("DIGITNET_FASHION_MNIST_DATA")
+    assert cache_dir("fashion-mnist") == tmp_path / "digitnet" / "fashion-mnist"
+    with pytest.raises(DataError) as error:
+        resolve_data_dir(dataset="fashion-mnist", download=False)
+    message = str(error.value)
+    assert message.startswith(f"Fashion-MNIST files missing in {tmp_path / 'digitnet' / 'fashion-mnist'}: ")
+    assert "point DIGITNET_FASHION_MNIST_DATA or --data" in message
+    assert "run 'digitnet download --dataset fashion-mnist'" in message
+
+
+def test_an_unlabelled_set_says_so_where_labels_are_required(mnist_test, tmp_path):
+    path = write_csv(tmp_path / "test.csv", mnist_test.images[:2])
+    with pytest.raises(DataError, match=f"Kaggle CSV {path}: has no labels"):
+        read_kaggle_csv(path).require_labels()
+    np.testing.assert_array_equal(mnist_test.require_labels(), mnist_test.labels)

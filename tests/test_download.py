@@ -10,11 +10,12 @@ from functools import partial
 import pytest
 
 from digitnet.cli import main
-from digitnet.data import MNIST_FILE_NAMES, MNIST_FILES, load_mnist_split, read_mnist_file
+from digitnet.data import FASHION_MNIST, MNIST_FILE_NAMES, MNIST_FILES, load_mnist_split, read_mnist_file
 from digitnet.download import download_file, download_mnist
 from digitnet.errors import DownloadError
 
 LABELS = next(spec for spec in MNIST_FILES if spec.name == "t10k-labels-idx1-ubyte.gz")
+FASHION_LABELS = next(spec for spec in FASHION_MNIST.files if spec.name == "t10k-labels-idx1-ubyte.gz")
 
 
 class MirrorHandler(http.server.BaseHTTPRequestHandler):
@@ -48,17 +49,26 @@ class MirrorHandler(http.server.BaseHTTPRequestHandler):
         self.wfile.write(body[: len(body) // 2] if mode == "cut" else body)
 
 
-@pytest.fixture
-def mirror(mnist_dir):
-    files = {name: (mnist_dir / name).read_bytes() for name in MNIST_FILE_NAMES}
+def serve(folder, names):
+    """Serve ``names`` from ``folder`` on 127.0.0.1; yields the base URL and the request counts."""
+    files = {name: (folder / name).read_bytes() for name in names}
     counts = {}
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), partial(MirrorHandler, files=files, counts=counts))
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    base = f"http://127.0.0.1:{server.server_address[1]}"
-    yield base, counts
+    yield f"http://127.0.0.1:{server.server_address[1]}", counts
     server.shutdown()
     server.server_close()
+
+
+@pytest.fixture
+def mirror(mnist_dir):
+    yield from serve(mnist_dir, MNIST_FILE_NAMES)
+
+
+@pytest.fixture
+def fashion_mirror(fashion_mnist_dir):
+    yield from serve(fashion_mnist_dir, [FASHION_LABELS.name])
 
 
 def closed_port_url():
@@ -130,3 +140,19 @@ def test_cli_download_into_the_user_cache_from_configured_mirrors(mirror, tmp_pa
     folder = tmp_path / "digitnet" / "mnist"
     assert capsys.readouterr().out.strip() == f"MNIST is in {folder}"
     assert len(load_mnist_split(folder, "train")) == 60000
+
+
+def test_a_second_dataset_downloads_against_its_own_checksums(mirror, fashion_mirror, tmp_path):
+    mnist_base, _ = mirror
+    fashion_base, _ = fashion_mirror
+    # both mirrors serve a file of this name; only Fashion-MNIST's content passes its checksum
+    mirrors = (f"{mnist_base}/good/", f"{fashion_base}/good/")
+    path = download_file(FASHION_LABELS, tmp_path, mirrors, retries=1, timeout=5, progress=False, dataset=FASHION_MNIST)
+    assert read_mnist_file(path, FASHION_LABELS).tolist()[:3] == [9, 2, 1]  # ankle boot, pullover, trouser
+    path.unlink()
+    with pytest.raises(DownloadError) as error:
+        download_file(
+            FASHION_LABELS, tmp_path, mirrors[:1], retries=1, timeout=5, progress=False, dataset=FASHION_MNIST
+        )
+    assert f"{mnist_base}/good/{FASHION_LABELS.name}: SHA-256 mismatch" in str(error.value)
+    assert "Fashion-MNIST files missing in" in str(error.value)

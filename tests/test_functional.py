@@ -16,6 +16,15 @@ def test_activation_derivative_matches_central_differences(name):
     np.testing.assert_allclose(derivative(z, forward(z)), numeric, rtol=1e-7, atol=1e-9)
 
 
+def test_derivatives_at_exactly_zero_are_the_ones_the_notes_define():
+    # notes eq. (2): relu'(z) = 0 for z <= 0, so the kink itself passes no gradient; eq. (2b):
+    # leaky ReLU's slope there. Central differences cannot see this (they straddle the kink).
+    z = np.array([-0.0, 0.0, -1e-30, 1e-30], dtype=np.float32)
+    relu, leaky = ACTIVATIONS["relu"], ACTIVATIONS["leaky_relu"]
+    np.testing.assert_array_equal(relu.derivative(z, relu.forward(z)), [0, 0, 0, 1])
+    np.testing.assert_array_equal(leaky.derivative(z, leaky.forward(z)), np.float32([0.01, 0.01, 0.01, 1]))
+
+
 def test_activation_values_on_hand_picked_inputs():
     z = np.array([-2.0, 0.0, 3.0])
     np.testing.assert_array_equal(ACTIVATIONS["relu"].forward(z), [0.0, 0.0, 3.0])

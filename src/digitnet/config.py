@@ -145,7 +145,7 @@ def _holds(rule: Callable[[Any], bool], value) -> bool:
         return False
 
 
-# Named configurations (``digitnet train --preset NAME``); measured in the README.
+# Named configurations (``digitnet train --preset NAME``); measured in docs/accuracy.md.
 PRESETS: dict[str, dict] = {
     # Simard et al. (2003)'s one-hidden-layer network, 800 units, trained on elastic distortions
     "record": {"hidden": (800,), "epochs": 40, "lr": 0.1, "augment": "elastic"},

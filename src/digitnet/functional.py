@@ -11,6 +11,8 @@ from typing import NamedTuple
 
 import numpy as np
 
+LEAKY_RELU_SLOPE = 0.01  # alpha of notes eq. (2b); the exports (ONNX, the static page) carry this value
+
 
 def relu(z: np.ndarray) -> np.ndarray:
     """ReLU, notes eq. (2): ``a = max(0, z)``."""
@@ -22,12 +24,12 @@ def relu_derivative(z: np.ndarray, a: np.ndarray) -> np.ndarray:
     return (z > 0).astype(z.dtype)
 
 
-def leaky_relu(z: np.ndarray, slope: float = 0.01) -> np.ndarray:
+def leaky_relu(z: np.ndarray, slope: float = LEAKY_RELU_SLOPE) -> np.ndarray:
     """Leaky ReLU, notes eq. (2b): ``a = z`` for ``z > 0``, else ``slope * z``."""
     return np.where(z > 0, z, z * z.dtype.type(slope))
 
 
-def leaky_relu_derivative(z: np.ndarray, a: np.ndarray, slope: float = 0.01) -> np.ndarray:
+def leaky_relu_derivative(z: np.ndarray, a: np.ndarray, slope: float = LEAKY_RELU_SLOPE) -> np.ndarray:
     """d(leaky ReLU)/dz, notes eq. (2b): 1 for ``z > 0``, else ``slope``."""
     return np.where(z > 0, z.dtype.type(1), z.dtype.type(slope))
 

@@ -57,18 +57,19 @@ def evaluate(
     network: Network, dataset: Dataset, loss_name: str = "cross-entropy", batch_size: int = 2000
 ) -> Evaluation:
     """Accuracy and mean loss of ``network`` on every example of ``dataset``, in batches."""
+    labels = dataset.require_labels()
     loss = get_loss(loss_name)
     total_loss = 0.0
     predictions = np.empty(len(dataset), dtype=np.int64)
     for start in range(0, len(dataset), batch_size):
         images = dataset.images[start : start + batch_size]
         logits = network.infer(scale_images(images))[1]  # caches nothing: safe beside training
-        total_loss += loss.forward(logits, dataset.labels[start : start + batch_size]) * len(images)
+        total_loss += loss.forward(logits, labels[start : start + batch_size]) * len(images)
         predictions[start : start + batch_size] = logits.argmax(axis=1)
     n = len(dataset)
     return Evaluation(
-        accuracy=float(np.mean(predictions == dataset.labels)),
+        accuracy=float(np.mean(predictions == labels)),
         loss=total_loss / n,
         n=n,
-        confusion=confusion_matrix(dataset.labels, predictions),
+        confusion=confusion_matrix(labels, predictions),
     )

@@ -256,7 +256,7 @@ def build_network(
         or dtype not in NETWORK_DTYPES
     ):
         raise error_type(f"{path}: architecture metadata is invalid: {info['architecture']}, dtype {info['dtype']}")
-    expected = {}
+    expected: dict[str, tuple[int, ...]] = {}
     for index, (n_in, n_out) in enumerate(zip(sizes, sizes[1:])):
         expected[f"dense{index}.W"] = (n_in, n_out)
         expected[f"dense{index}.b"] = (n_out,)

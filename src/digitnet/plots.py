@@ -57,7 +57,7 @@ def load_history(history) -> list[dict]:
         source = str(path)
     else:
         source = "history"
-    records = [asdict(r) if is_dataclass(r) else dict(r) for r in history]
+    records = [asdict(r) if is_dataclass(r) and not isinstance(r, type) else dict(r) for r in history]
     missing = [field for field in HISTORY_FIELDS if records and field not in records[0]]
     if not records or missing:
         raise ConfigError(
@@ -225,15 +225,16 @@ def write_report(folder: str | os.PathLike, network: Network, test_set: Dataset,
     """Write the PNGs describing ``network`` on the labelled ``test_set`` into ``folder``:
     ``curves.png`` (only when a ``history`` is given), ``confusion.png``, ``misclassified.png``,
     ``first-layer-weights.png`` and ``probabilities.png``. Returns the paths written."""
+    labels = test_set.require_labels()
     folder = prepare_output_dir(folder)
     probabilities = network.predict_proba(scale_images(test_set.images))
     predicted = probabilities.argmax(axis=1)
     figures = {}
     if history is not None:
         figures["curves"] = plot_curves(history)
-    figures["confusion"] = plot_confusion(confusion_matrix(test_set.labels, predicted))
-    figures["misclassified"] = plot_misclassified(test_set.images, test_set.labels, predicted)
+    figures["confusion"] = plot_confusion(confusion_matrix(labels, predicted))
+    figures["misclassified"] = plot_misclassified(test_set.images, labels, predicted)
     figures["first-layer-weights"] = plot_first_layer_weights(network.dense_layers[0].W)
     shown = examples_worth_showing(probabilities)
-    figures["probabilities"] = plot_probabilities(test_set.images[shown], probabilities[shown], test_set.labels[shown])
+    figures["probabilities"] = plot_probabilities(test_set.images[shown], probabilities[shown], labels[shown])
     return [save_figure(figure, folder / f"{name}.png") for name, figure in figures.items()]

@@ -43,7 +43,7 @@ def add_parser(commands, preset: str | None = None) -> None:
         "--preset",
         choices=list(PRESETS),
         default=preset,
-        help="start from a named configuration (see README); other options override it",
+        help="start from a named configuration (see docs/accuracy.md); other options override it",
     )
     train.add_argument(
         "--hidden",

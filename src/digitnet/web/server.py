@@ -64,7 +64,7 @@ class DemoServer(ThreadingHTTPServer):
         # HTTPServer.server_bind looks up the host's fully qualified name, a DNS query that
         # stalls start-up on a machine with no network; the bound address is all we need.
         socketserver.TCPServer.server_bind(self)
-        self.server_name, self.server_port = self.server_address[:2]
+        self.server_name, self.server_port = self.socket.getsockname()[:2]
 
     @property
     def url(self) -> str:
@@ -87,8 +87,9 @@ class DemoRequestHandler(BaseHTTPRequestHandler):
     server: DemoServer
 
     def setup(self) -> None:
-        self.timeout = self.server.read_timeout  # applied to the socket by StreamRequestHandler
         super().setup()
+        # per server, so not StreamRequestHandler's class-wide ``timeout``, which does the same
+        self.connection.settimeout(self.server.read_timeout)
 
     def do_GET(self) -> None:
         path = urlsplit(self.path).path
