@@ -53,8 +53,9 @@ def whitening_matrix(centred: np.ndarray, shrinkage: float = SHRINKAGE) -> np.nd
 
 def nearest_class_distance(X: np.ndarray, class_means: np.ndarray, whitening: np.ndarray) -> np.ndarray:
     """``min_c ||(x - mu_c) W||^2`` per row ``(n,)``: squared Mahalanobis distance to the nearest class."""
-    whitened = np.asarray(X, dtype=np.float64) @ whitening
-    centres = class_means @ whitening
+    # the products in float32 (4e-7 relative error, half the time of float64), the rest in float64
+    whitened = (np.asarray(X, dtype=np.float32) @ whitening).astype(np.float64)
+    centres = (class_means @ whitening).astype(np.float64)
     # ||a - b||^2 = ||a||^2 - 2 a.b + ||b||^2, for all pairs in one product
     squared = (whitened**2).sum(axis=1)[:, None] - 2 * whitened @ centres.T + (centres**2).sum(axis=1)
     return squared.min(axis=1).clip(min=0)
@@ -81,8 +82,9 @@ class NoveltyDetector:
         threshold: float,
         kept_fraction: float = KEPT_FRACTION,
     ):
-        self.class_means = np.asarray(class_means, dtype=np.float64)
-        self.whitening = np.asarray(whitening, dtype=np.float64)
+        # float32, as the model file stores them: a loaded detector scores exactly as the fitted one
+        self.class_means = np.asarray(class_means, dtype=np.float32)
+        self.whitening = np.asarray(whitening, dtype=np.float32)
         self.score_mean = (float(score_mean[0]), float(score_mean[1]))  # (distance, energy)
         self.score_std = (float(score_std[0]), float(score_std[1]))
         self.threshold = float(threshold)
@@ -108,6 +110,7 @@ class NoveltyDetector:
             raise ConfigError(f"the novelty statistics need training images of every class; none of {missing}")
         class_means = np.stack([X[train_labels == c].mean(axis=0, dtype=np.float64) for c in range(n_classes)])
         whitening = whitening_matrix(X - class_means[train_labels].astype(np.float32))
+        class_means, whitening = class_means.astype(np.float32), whitening.astype(np.float32)
         distance = nearest_class_distance(val_images, class_means, whitening)
         response = energy(val_logits)
         score_mean, score_std = (distance.mean(), response.mean()), (distance.std(), response.std())
@@ -130,8 +133,8 @@ class NoveltyDetector:
     # ------------------------------------------------------------------------- model files
 
     def arrays(self) -> dict[str, np.ndarray]:
-        """The named arrays a model file stores (float32: the file's precision is enough)."""
-        return dict(zip(ARRAY_NAMES, (self.class_means.astype(np.float32), self.whitening.astype(np.float32))))
+        """The named arrays a model file stores (copies)."""
+        return dict(zip(ARRAY_NAMES, (self.class_means.copy(), self.whitening.copy())))
 
     def metadata(self) -> dict:
         return {

@@ -29,7 +29,7 @@ from safetensors import SafetensorError
 
 from . import __version__
 from .atomic import write_atomically
-from .errors import DigitnetError, ModelFileError
+from .errors import ConfigError, DigitnetError, ModelFileError
 from .functional import ACTIVATIONS
 from .layers import Dense
 from .network import Network
@@ -63,6 +63,15 @@ class LoadedModel:
     @property
     def class_names(self) -> list[str]:
         return self.dataset["class_names"]
+
+    def require_dataset(self, name: str) -> None:
+        """Refuse to use this model on data of another dataset than the one it was trained on."""
+        own = self.dataset["name"]
+        if name != own:
+            raise ConfigError(
+                f"{self.path}: was trained on {own} (classes {', '.join(self.class_names)}), so it cannot "
+                f"be used on {name}; drop --dataset, or give --dataset {own}"
+            )
 
     @property
     def temperature(self) -> float:

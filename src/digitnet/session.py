@@ -149,8 +149,9 @@ class TrainingSession:
         return self.result
 
     def save(self, path: str | os.PathLike, remember: bool = True) -> Path:
-        """Write the model file (atomically) with the config, the split that was made, the
-        metrics and the history; ``remember`` it as the model ``digitnet serve`` opens by default."""
+        """Write the model file (atomically) with the config, the dataset and its class names, the
+        split that was made, the metrics, the history, the temperature and the novelty statistics;
+        ``remember`` it as the model ``digitnet serve`` opens by default."""
         result = self.result or self.finish()
         saved = save_model(
             path,
@@ -158,6 +159,7 @@ class TrainingSession:
             result.trust["arrays"],
             **result.trust["metadata"],
             config=self.config.to_dict(),
+            dataset={"name": self.data.dataset.name, "class_names": list(self.data.dataset.class_names)},
             split={"train": len(self.train_set), "validation": len(self.val_set), "source": self.data.train.source},
             metrics=result.metrics,
             data_checksums=self.data.checksums,

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .calibration import calibration_summary, fit_temperature, scaled_probabilities, selective_accuracy
-from .data import Dataset, TrainingData, scale_images
+from .data import DATASETS, Dataset, TrainingData, scale_images
 from .errors import ConfigError
 from .network import Network
 from .novelty import NoveltyDetector
@@ -29,11 +29,11 @@ from .persistence import LoadedModel
 from .training import seeded_split
 
 NOT_SURE = "not sure"
-ITEM_NOUNS = {"mnist": "digit", "fashion-mnist": "clothing item"}  # what one example is called
 
 
 def item_noun(dataset_name: str) -> str:
-    return ITEM_NOUNS.get(dataset_name, "known class")
+    """What one example of a registered dataset is called ("digit"); else "known class"."""
+    return DATASETS[dataset_name].item if dataset_name in DATASETS else "known class"
 
 
 def fit_trust(network: Network, val_set: Dataset, train_set: Dataset) -> dict:
@@ -41,9 +41,9 @@ def fit_trust(network: Network, val_set: Dataset, train_set: Dataset) -> dict:
     {"calibration": ..., "novelty": ...}, "arrays": {"novelty.*": ...}}``, ready for ``save_model``."""
     val_images = scale_images(val_set.images).astype(network.dtype)
     val_logits = network.logits(val_images)
-    temperature = fit_temperature(val_logits, val_set.labels)
+    temperature = fit_temperature(val_logits, val_set.require_labels())
     detector = NoveltyDetector.fit(
-        scale_images(train_set.images), train_set.labels, val_images, val_logits, network.layer_sizes[-1]
+        scale_images(train_set.images), train_set.require_labels(), val_images, val_logits, network.layer_sizes[-1]
     )
     return {
         "metadata": {"calibration": {"temperature": temperature}, "novelty": detector.metadata()},
@@ -160,14 +160,14 @@ def evaluate_trust(reader: Reader, dataset: Dataset) -> dict:
     raw (T = 1) and calibrated; coverage and accuracy when answering only above a few confidence
     thresholds; and, with novelty statistics, the fraction the "not a ..." verdict keeps and the
     accuracy on those (``None`` without)."""
-    X = scale_images(dataset.images).astype(reader.network.dtype)
+    X, labels = scale_images(dataset.images).astype(reader.network.dtype), dataset.require_labels()
     logits = reader.network.logits(X)
     probabilities = reader.probabilities(logits)
-    correct = probabilities.argmax(axis=1) == dataset.labels
+    correct = probabilities.argmax(axis=1) == labels
     report = {
         "temperature": reader.temperature,
-        "raw": calibration_summary(logits, dataset.labels),
-        "calibrated": calibration_summary(logits, dataset.labels, reader.temperature),
+        "raw": calibration_summary(logits, labels),
+        "calibrated": calibration_summary(logits, labels, reader.temperature),
         "selective": selective_accuracy(probabilities.max(axis=1), correct),
         "novelty": None,
     }

@@ -111,18 +111,18 @@ def write_trust_report(
     """Write ``reliability.png``, ``coverage.png`` and ``robustness.png`` (on the first
     ``REPORT_ROBUSTNESS_IMAGES`` images) for ``network`` on the labelled ``test_set``."""
     folder = prepare_output_dir(folder)
-    X = scale_images(test_set.images).astype(network.dtype)
+    X, labels = scale_images(test_set.images).astype(network.dtype), test_set.require_labels()
     logits = network.logits(X)
     probabilities = {
         "raw": scaled_probabilities(logits),
         f"calibrated (T = {temperature:.3f})": scaled_probabilities(logits, temperature),
     }
     calibrated = list(probabilities.values())[-1]
-    correct = calibrated.argmax(axis=1) == test_set.labels
+    correct = calibrated.argmax(axis=1) == labels
     subset = slice(0, REPORT_ROBUSTNESS_IMAGES)
-    curves = robustness_curves(network, X[subset], test_set.labels[subset])
+    curves = robustness_curves(network, X[subset], labels[subset])
     figures = {
-        "reliability": plot_reliability(probabilities, test_set.labels),
+        "reliability": plot_reliability(probabilities, labels),
         "coverage": plot_accuracy_coverage(calibrated.max(axis=1), correct),
         "robustness": plot_robustness({f"first {len(X[subset])} test images": curves}),
     }

@@ -8,9 +8,9 @@ import json
 import numpy as np
 
 from ..atomic import check_writable_destination, write_atomically
-from ..data import N_CLASSES, load_labelled_test_data, read_kaggle_csv, scale_images
+from ..data import load_labelled_test_data, read_kaggle_csv, scale_images
 from ..errors import ConfigError
-from .common import add_data_argument, import_plots, write_figures
+from .common import MODEL_DATASET_HELP, add_data_argument, import_plots, model_dataset, write_figures
 
 
 def add_parsers(commands) -> None:
@@ -22,7 +22,7 @@ def add_parsers(commands) -> None:
 def add_evaluate_parser(commands) -> None:
     evaluate = commands.add_parser("evaluate", help="test accuracy, per-class precision/recall, confusion matrix")
     evaluate.add_argument("model", metavar="MODEL")
-    add_data_argument(evaluate)
+    add_data_argument(evaluate, MODEL_DATASET_HELP)
     evaluate.add_argument("--json", action="store_true", help="print one JSON object")
     evaluate.set_defaults(run=run_evaluate)
 
@@ -53,7 +53,7 @@ def add_report_parser(commands) -> None:
     report.add_argument(
         "-o", "--output", required=True, metavar="DIR", help="folder for the PNG files (created if needed)"
     )
-    add_data_argument(report)
+    add_data_argument(report, MODEL_DATASET_HELP)
     report.add_argument(
         "--history-json",
         metavar="PATH",
@@ -68,7 +68,7 @@ def run_evaluate(args) -> int:
     from ..trust import Reader, evaluate_trust
 
     model = load_model(args.model)
-    test_set = load_labelled_test_data(args.data)
+    test_set = load_labelled_test_data(args.data, model_dataset(model, args.dataset))
     result = evaluate(model.network, test_set)
     reader = Reader.from_model(model)
     trust = evaluate_trust(reader, test_set)
@@ -77,13 +77,16 @@ def run_evaluate(args) -> int:
         return 0
     print(f"accuracy {100 * result.accuracy:.2f}%  loss {result.loss:.4f}  on {result.n} images")
     print_trust(trust, reader.verdicts[2])
-    print("digit  precision  recall  support")
-    for row in result.per_class():
-        print(f"{row['digit']:>5}  {100 * row['precision']:>8.2f}%  {100 * row['recall']:>5.2f}%  {row['support']:>7}")
-    print("confusion matrix (rows: true digit, columns: predicted)")
-    print("     " + "".join(f"{d:>6}" for d in range(N_CLASSES)))
-    for digit, row in enumerate(result.confusion):
-        print(f"{digit:>5}" + "".join(f"{count:>6}" for count in row))
+    names, width = reader.class_names, max(5, *map(len, reader.class_names))
+    print(f"{reader.noun:>{width}}  precision  recall  support")
+    for name, row in zip(names, result.per_class()):
+        print(f"{name:>{width}}  {100 * row['precision']:>8.2f}%  {100 * row['recall']:>5.2f}%  {row['support']:>7}")
+    print(f"confusion matrix (rows: true {reader.noun}, columns: predicted)")
+    if names != [str(k) for k in range(len(names))]:
+        print("classes by number: " + ", ".join(f"{k} {name}" for k, name in enumerate(names)))
+    print("     " + "".join(f"{k:>6}" for k in range(len(names))))
+    for k, row in enumerate(result.confusion):
+        print(f"{k:>5}" + "".join(f"{count:>6}" for count in row))
     return 0
 
 
@@ -96,6 +99,7 @@ def run_predict(args) -> int:
         raise ConfigError("give either IMAGE files or --kaggle CSV (not both, not neither)")
     model = load_model(args.model)
     if args.kaggle:
+        model.require_dataset("mnist")  # a Digit Recognizer submission labels digits
         return write_kaggle_submission(model.network, args.kaggle, args.output)
     reader = Reader.from_model(model)
     answers = reader.read(np.stack([preprocess_image_file(path) for path in args.images]), None, args.min_confidence)
@@ -168,6 +172,7 @@ def run_report(args) -> int:
             f"{args.model} has no training history (saved by an older digitnet): no curves.png; "
             "give --history-json to draw them"
         )
-    written = write_figures(args.output, model.network, load_labelled_test_data(args.data), history, model.temperature)
+    test_set = load_labelled_test_data(args.data, model_dataset(model, args.dataset))
+    written = write_figures(args.output, model.network, test_set, history, model.temperature, model.class_names)
     print(f"figures written to {args.output}: {', '.join(path.name for path in written)}")
     return 0

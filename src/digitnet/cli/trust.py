@@ -7,7 +7,7 @@ import json
 from ..atomic import check_writable_destination
 from ..data import load_labelled_test_data, load_training_data, scale_images
 from ..errors import ConfigError
-from .common import add_data_argument, import_plots
+from .common import MODEL_DATASET_HELP, add_data_argument, import_plots, model_dataset
 
 
 def add_parsers(commands) -> None:
@@ -21,7 +21,7 @@ def add_calibrate_parser(commands) -> None:
         help="fit the temperature and the 'not a digit' statistics of a model saved without them",
     )
     calibrate.add_argument("model", metavar="MODEL")
-    add_data_argument(calibrate)
+    add_data_argument(calibrate, MODEL_DATASET_HELP)
     calibrate.add_argument("-o", "--output", metavar="MODEL", help="where to write the result (default: MODEL)")
     calibrate.set_defaults(run=run_calibrate)
 
@@ -31,7 +31,7 @@ def add_robustness_parser(commands) -> None:
         "robustness", help="test accuracy under noise, rotation, translation, scaling and stroke width"
     )
     robustness.add_argument("models", nargs="+", metavar="MODEL", help="one model, or several to compare")
-    add_data_argument(robustness)
+    add_data_argument(robustness, MODEL_DATASET_HELP)
     robustness.add_argument("--limit", type=int, help="use only the first N test images (default: all)")
     robustness.add_argument("--seed", type=int, default=0, help="seeds the directions of rotations and shifts")
     robustness.add_argument("--json", action="store_true", help="print one JSON object")
@@ -46,7 +46,7 @@ def run_calibrate(args) -> int:
     output = args.output or args.model
     check_writable_destination(output, ConfigError)
     model = load_model(args.model)
-    fitted = refit_trust(model, load_training_data(args.data))
+    fitted = refit_trust(model, load_training_data(args.data, model_dataset(model, args.dataset)))
     save_updated_model(model, output, fitted["arrays"], **fitted["metadata"])
     temperature = fitted["metadata"]["calibration"]["temperature"]
     kept = fitted["metadata"]["novelty"]["kept_fraction"]
@@ -67,12 +67,16 @@ def run_robustness(args) -> int:
     if args.plot:
         plots = import_plots()
         check_writable_destination(args.plot, ConfigError)
-    test_set = load_labelled_test_data(args.data)
-    images, labels = test_set.images[: args.limit], test_set.labels[: args.limit]
-    curves = {}
-    for path in args.models:
-        network = load_model(path).network
-        curves[str(path)] = robustness_curves(network, scale_images(images), labels, seed=args.seed)
+    models = [load_model(path) for path in args.models]
+    datasets = {model_dataset(model, args.dataset) for model in models}
+    if len(datasets) > 1:
+        raise ConfigError(f"the models were trained on different datasets ({', '.join(sorted(datasets))})")
+    test_set = load_labelled_test_data(args.data, datasets.pop())
+    images, labels = test_set.images[: args.limit], test_set.require_labels()[: args.limit]
+    curves = {
+        str(model.path): robustness_curves(model.network, scale_images(images), labels, seed=args.seed)
+        for model in models
+    }
     if args.json:
         print(json.dumps({"images": len(images), "seed": args.seed, "models": curves}))
     else:
