@@ -22,6 +22,7 @@ import time
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
+from digitnet.config import seeded_split
 from digitnet.data import load_mnist_split, resolve_data_dir, scale_images
 from digitnet.functional import softmax
 from digitnet.novelty import (
@@ -34,7 +35,6 @@ from digitnet.novelty import (
 )
 from digitnet.persistence import load_model
 from digitnet.preprocess import mnist_preprocess
-from digitnet.training import seeded_split
 
 PAD = 112  # drawings are made on a 112x112 pad, then framed as the page and `predict` frame them
 # letters that look like digits in Pillow's font (l and 1, O and 0, S and 5, ...) would be unfair
@@ -126,7 +126,7 @@ def candidate_scores(network, train_X, train_labels, val_X, val_logits) -> dict:
     hidden_score = mahalanobis_score(network.infer(train_X)[0][0], train_labels)
     pixel_score = mahalanobis_score(train_X, train_labels)
     mean, components = train_X.mean(axis=0), np.linalg.svd(train_X[::3] - train_X.mean(axis=0), full_matrices=False)[2]
-    chosen = NoveltyDetector.fit(train_X, train_labels, val_X, val_logits, 10)
+    chosen = NoveltyDetector.fit(train_X, train_labels, val_X, val_logits)
 
     def pca_residual(X, logits, top=components[:100]):
         centred = X - mean

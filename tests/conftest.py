@@ -58,6 +58,7 @@ def isolated_environment(mnist_dir, tmp_path_factory):
     patch.setenv("DIGITNET_MIRRORS", "http://127.0.0.1:9/")
     patch.setenv("XDG_CACHE_HOME", str(home / "cache"))
     patch.setenv("XDG_STATE_HOME", str(home / "state"))
+    patch.setenv("XDG_DATA_HOME", str(home / "data"))
     yield
     patch.undo()
 

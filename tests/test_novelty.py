@@ -93,7 +93,7 @@ def detector_and_network():
     network = Network.create([784, 8, 10], rng)
     images = rng.uniform(0, 1, size=(200, 784)).astype(np.float32)
     labels = np.arange(200) % 10
-    detector = NoveltyDetector.fit(images, labels, images[:50], network.logits(images[:50]), 10)
+    detector = NoveltyDetector.fit(images, labels, images[:50], network.logits(images[:50]))
     return detector, network
 
 
@@ -104,6 +104,18 @@ def test_a_model_file_round_trips_its_novelty_statistics(detector_and_network, t
     X = np.random.default_rng(1).uniform(0, 1, size=(5, 784)).astype(np.float32)
     np.testing.assert_array_equal(loaded.scores(X, network.logits(X)), detector.scores(X, network.logits(X)))
     assert loaded.threshold == detector.threshold
+
+
+def test_training_data_with_fewer_classes_than_outputs_gets_a_mean_for_each_class_it_has(
+    detector_and_network, tmp_path
+):
+    _, network = detector_and_network
+    rng = np.random.default_rng(2)
+    images = rng.uniform(0, 1, size=(100, 784)).astype(np.float32)
+    detector = NoveltyDetector.fit(images, np.arange(100) % 4, images[:20], network.logits(images[:20]))
+    assert detector.class_means.shape == (4, 784)
+    path = save_model(tmp_path / "four.safetensors", network, detector.arrays(), novelty=detector.metadata())
+    assert load_model(path).novelty.class_means.shape == (4, 784)
 
 
 def test_a_model_file_without_them_loads_with_no_novelty_score(detector_and_network, tmp_path):

@@ -10,9 +10,9 @@ from test_cli import kaggle_csv
 
 from digitnet.calibration import fit_temperature
 from digitnet.cli import main
+from digitnet.config import seeded_split
 from digitnet.data import read_kaggle_csv, scale_images
 from digitnet.persistence import load_model, save_model
-from digitnet.training import seeded_split
 
 
 def run(capsys, *argv):

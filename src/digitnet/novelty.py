@@ -61,7 +61,7 @@ def nearest_class_distance(X: np.ndarray, class_means: np.ndarray, whitening: np
     return squared.min(axis=1).clip(min=0)
 
 
-def has_ink(X: np.ndarray) -> np.ndarray:
+def rows_with_ink(X: np.ndarray) -> np.ndarray:
     """``(n,)`` bool: some pixel is darker than the preprocessing's background threshold."""
     return np.asarray((np.asarray(X) > INK_THRESHOLD).any(axis=1))
 
@@ -97,23 +97,22 @@ class NoveltyDetector:
         train_labels: np.ndarray,
         val_images: np.ndarray,
         val_logits: np.ndarray,
-        n_classes: int,
         kept_fraction: float = KEPT_FRACTION,
     ) -> NoveltyDetector:
-        """Class means and shared covariance from the training images; the standardisation and
-        the threshold from the validation images and their logits (data the statistics never saw)."""
+        """Class means (of the classes the training images have) and their shared covariance from
+        the training images; the standardisation and the threshold from the validation images and
+        their logits (data the statistics never saw)."""
         if not 0 < kept_fraction <= 1:
             raise ConfigError(f"kept_fraction must be in (0, 1], got {kept_fraction}")
         X = np.asarray(train_images, dtype=np.float32)
-        missing = sorted(set(range(n_classes)) - set(np.unique(train_labels).tolist()))
-        if missing:
-            raise ConfigError(f"the novelty statistics need training images of every class; none of {missing}")
-        class_means = np.stack([X[train_labels == c].mean(axis=0, dtype=np.float64) for c in range(n_classes)])
-        whitening = whitening_matrix(X - class_means[train_labels].astype(np.float32))
+        classes, class_of = np.unique(train_labels, return_inverse=True)
+        class_means = np.stack([X[class_of == c].mean(axis=0, dtype=np.float64) for c in range(len(classes))])
+        whitening = whitening_matrix(X - class_means[class_of].astype(np.float32))
         class_means, whitening = class_means.astype(np.float32), whitening.astype(np.float32)
         distance = nearest_class_distance(val_images, class_means, whitening)
         response = energy(val_logits)
-        score_mean, score_std = (distance.mean(), response.mean()), (distance.std(), response.std())
+        score_mean = (distance.mean(), response.mean())
+        score_std = (max(distance.std(), 1e-12), max(response.std(), 1e-12))  # one image has no spread
         scores = cls(class_means, whitening, score_mean, score_std, threshold=0.0).scores(val_images, val_logits)
         threshold = np.quantile(scores[np.isfinite(scores)], 1 - kept_fraction)
         return cls(class_means, whitening, score_mean, score_std, threshold, kept_fraction)
@@ -124,7 +123,7 @@ class NoveltyDetector:
         distance = nearest_class_distance(X, self.class_means, self.whitening)
         (distance_mean, energy_mean), (distance_std, energy_std) = self.score_mean, self.score_std
         score = -(distance - distance_mean) / distance_std + (energy(logits) - energy_mean) / energy_std
-        return np.where(has_ink(X), score, -np.inf)
+        return np.where(rows_with_ink(X), score, -np.inf)
 
     def is_novel(self, X: np.ndarray, logits: np.ndarray) -> np.ndarray:
         """``(n,)`` bool: below the threshold, or blank."""
@@ -156,9 +155,11 @@ class NoveltyDetector:
                 f"{path}: novelty metadata must be {{{', '.join(METADATA_FIELDS)}}} "
                 f"with method {METHOD!r}, got {info!r}"
             )
-        expected = {ARRAY_NAMES[0]: (n_classes, n_inputs), ARRAY_NAMES[1]: (n_inputs, n_inputs)}
-        if set(arrays) != set(expected):
-            raise ModelFileError(f"{path}: novelty arrays {sorted(arrays)} should be {sorted(expected)}")
+        if set(arrays) != set(ARRAY_NAMES):
+            raise ModelFileError(f"{path}: novelty arrays {sorted(arrays)} should be {sorted(ARRAY_NAMES)}")
+        # one mean per class seen in training: the network's classes, or fewer
+        n_means = min(max(len(arrays[ARRAY_NAMES[0]]), 1), n_classes)
+        expected = {ARRAY_NAMES[0]: (n_means, n_inputs), ARRAY_NAMES[1]: (n_inputs, n_inputs)}
         for name, shape in expected.items():
             if arrays[name].shape != shape or not np.isfinite(arrays[name]).all():
                 raise ModelFileError(f"{path}: {name} is {arrays[name].shape}, needs {shape} of finite numbers")

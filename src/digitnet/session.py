@@ -21,13 +21,14 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from .checkpoints import Checkpoint, Checkpointer, check_compatible, checkpoint_files, restore
-from .config import TrainConfig
+from .config import TrainConfig, seeded_split
 from .data import Dataset, TrainingData
 from .errors import ConfigError, TrainingDiverged
+from .events import SettingChange
 from .metrics import evaluate
 from .network import Network
 from .persistence import remember_last_model, save_model
-from .training import EpochRecord, Trainer, TrainingListener, seeded_split
+from .training import EpochRecord, Trainer, TrainingListener
 from .trust import fit_trust
 
 
@@ -68,6 +69,7 @@ class TrainingSession:
         checkpoint_dir: str | os.PathLike | None = None,
         resume: Checkpoint | None = None,
         continuing: bool = False,
+        network: Network | None = None,
         log: Callable[[str], None] = print,
         warn: Callable[[str], None] = print,
     ):
@@ -75,7 +77,12 @@ class TrainingSession:
         self.data = data
         self.log = log
         self.train_set, self.val_set = seeded_split(data.train, config.val_size, config.seed)
-        self.trainer = Trainer(config, self.train_set, self.val_set, log=log)
+        if network is not None and (network.layer_sizes, network.activation) != (config.layer_sizes, config.activation):
+            raise ConfigError(
+                f"the network to start from is {network.layer_sizes} {network.activation}; "
+                f"the config says {config.layer_sizes} {config.activation}"
+            )
+        self.trainer = Trainer(config, self.train_set, self.val_set, network=network, log=log)
         if resume is not None:
             for change in check_compatible(resume, config, data.checksums):
                 warn(f"warning: resuming with {change}: the result will differ from an uninterrupted run")
@@ -111,6 +118,16 @@ class TrainingSession:
     def request_stop(self) -> None:
         """Stop after the current batch: pause (safe from another thread or a signal handler)."""
         self.trainer.request_stop()
+
+    def set_learning_rate(self, lr: float) -> SettingChange:
+        """From the next batch on (between batches: from the thread that runs it, or while paused)."""
+        return self.trainer.set_learning_rate(lr)
+
+    def set_momentum(self, momentum: float) -> SettingChange:
+        return self.trainer.set_momentum(momentum)
+
+    def add_epochs(self, count: int = 1) -> SettingChange:
+        return self.trainer.add_epochs(count)
 
     def run(self, max_batches: int | None = None) -> bool:
         """Train until finished (True) or until ``max_batches`` batches or a stop request (False).
@@ -150,8 +167,9 @@ class TrainingSession:
 
     def save(self, path: str | os.PathLike, remember: bool = True) -> Path:
         """Write the model file (atomically) with the config, the dataset and its class names, the
-        split that was made, the metrics, the history, the temperature and the novelty statistics;
-        ``remember`` it as the model ``digitnet serve`` opens by default."""
+        split that was made, the metrics, the history, the settings changed mid-run, the
+        temperature and the novelty statistics; ``remember`` it as the model ``digitnet serve``
+        opens by default."""
         result = self.result or self.finish()
         saved = save_model(
             path,
@@ -164,6 +182,7 @@ class TrainingSession:
             metrics=result.metrics,
             data_checksums=self.data.checksums,
             history=[asdict(record) for record in result.history],
+            changes=[asdict(change) for change in self.trainer.changes],
         )
         if remember:
             remember_last_model(Path(path))

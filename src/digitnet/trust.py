@@ -21,12 +21,12 @@ from dataclasses import dataclass
 import numpy as np
 
 from .calibration import calibration_summary, fit_temperature, scaled_probabilities, selective_accuracy
+from .config import seeded_split
 from .data import DATASETS, Dataset, TrainingData, scale_images
 from .errors import ConfigError
 from .network import Network
 from .novelty import NoveltyDetector
 from .persistence import LoadedModel
-from .training import seeded_split
 
 NOT_SURE = "not sure"
 
@@ -42,9 +42,7 @@ def fit_trust(network: Network, val_set: Dataset, train_set: Dataset) -> dict:
     val_images = scale_images(val_set.images).astype(network.dtype)
     val_logits = network.logits(val_images)
     temperature = fit_temperature(val_logits, val_set.require_labels())
-    detector = NoveltyDetector.fit(
-        scale_images(train_set.images), train_set.require_labels(), val_images, val_logits, network.layer_sizes[-1]
-    )
+    detector = NoveltyDetector.fit(scale_images(train_set.images), train_set.require_labels(), val_images, val_logits)
     return {
         "metadata": {"calibration": {"temperature": temperature}, "novelty": detector.metadata()},
         "arrays": detector.arrays(),

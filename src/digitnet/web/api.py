@@ -12,12 +12,14 @@ HTTP status and a message saying what to send instead; the server turns it into 
 from __future__ import annotations
 
 import json
+import threading
+from collections.abc import Callable
 
 import numpy as np
 
 from ..network import Network
 from ..persistence import LoadedModel
-from ..preprocess import IMAGE_SIZE, mnist_preprocess
+from ..preprocess import IMAGE_SIZE, has_ink, mnist_preprocess
 from ..trust import Reader
 
 MAX_BODY_BYTES = 4 * 1024 * 1024  # the largest canvas, 560x560, as 0-255 integers is about 1.3 MB
@@ -26,6 +28,7 @@ MAX_CANVAS_SIDE = 560  # the page's 280x280 canvas at twice its resolution
 SCALES = (1, 255)  # 0..1 floats or 0..255 bytes, as the client says
 FIELDS = ("pixels", "scale", "width", "height", "min_confidence")
 TOP_HIDDEN_UNITS = 12
+BLANK_MESSAGE = "the canvas is blank: draw a digit"
 
 
 class BadRequest(Exception):
@@ -149,6 +152,7 @@ class Predictor:
     """A loaded model plus what every answer reuses: the hidden units' weight images."""
 
     def __init__(self, model: LoadedModel, top_units: int = TOP_HIDDEN_UNITS):
+        self.model = model
         self.network = model.network
         self.reader = Reader.from_model(model)
         self.top_units = top_units
@@ -159,7 +163,17 @@ class Predictor:
         """The ``/api/predict`` answer for one input ``(784,)`` in [0, 1]: the class (``digit``
         and ``label``: its index, ``name``), the ``verdict``, the calibrated ``confidence`` and
         ``probabilities``, the ``novelty_score``, the image given to the network and the hidden
-        units that fired."""
+        units that fired. A blank input (no pixel above the ink threshold) gets no class, rather
+        than a confident guess, and the verdict "not a digit"."""
+        if not has_ink(x):
+            return {
+                "digit": None,
+                "blank": True,
+                "message": BLANK_MESSAGE,
+                "verdict": self.reader.verdicts[2],
+                "input28": [0.0] * x.size,
+                "hidden": [],
+            }
         hidden, logits = forward_with_hidden(self.network, x)
         answer = self.reader.read(x.reshape(1, -1), logits, min_confidence)[0]
         return {
@@ -167,7 +181,17 @@ class Predictor:
             **answer.to_dict(),
             "input28": [round(float(v), 4) for v in x],
             "hidden": self.strongest_units(hidden),
+            "blank": False,
         }
+
+    def with_network(self, network: Network, note: str) -> Predictor:
+        """A predictor for ``network``, changed from this one's in the lab (``note`` says how);
+        the accuracies, temperature and novelty statistics recorded in the file no longer apply to it."""
+        # the temperature and the novelty statistics were fitted to the file's network, not this one
+        kept = {key: value for key, value in self.model.metadata.items() if key not in ("calibration", "novelty")}
+        changed = Predictor(LoadedModel(network, {**kept, "metrics": {}}, self.model.path))
+        changed.description["note"] = note
+        return changed
 
     def strongest_units(self, hidden: np.ndarray) -> list[dict]:
         """The units with the largest positive activation, strongest first, each with its weights."""
@@ -177,6 +201,26 @@ class Predictor:
             for j in order
             if hidden[j] > 0
         ]
+
+
+class ServedModel:
+    """The model the page draws with. A change makes a new ``Predictor`` and swaps it in whole,
+    never editing the network in place, so a prediction running in another thread always sees
+    one consistent network; ``update`` makes read-change-swap one step."""
+
+    def __init__(self, predictor: Predictor):
+        self._predictor = predictor
+        self._lock = threading.Lock()
+
+    @property
+    def predictor(self) -> Predictor:
+        return self._predictor
+
+    def update(self, change: Callable[[Predictor], tuple[Predictor, dict]]) -> dict:
+        """``change(current) -> (new predictor, answer)``, serialised with other updates."""
+        with self._lock:
+            self._predictor, answer = change(self._predictor)
+        return answer
 
 
 def unit_weight_images(network: Network) -> list[list[float]]:
@@ -209,4 +253,5 @@ def describe_model(model: LoadedModel) -> dict:
         "verdicts": list(Reader.from_model(model).verdicts),  # what "verdict" may be, in that order
         "novelty": model.novelty is not None,  # False: this file cannot answer "not a digit"
         "digitnet_version": model.metadata.get("digitnet_version"),
+        "note": "",
     }
