@@ -14,6 +14,7 @@ from hypothesis import settings
 from digitnet.data import Dataset, TrainingData, load_mnist_split, resolve_data_dir
 from digitnet.persistence import save_model
 from digitnet.training import TrainConfig, Trainer
+from digitnet.trust import fit_trust
 
 # Hypothesis profiles: CI uses the defaults (100 examples per property); developers fuzz longer with
 # HYPOTHESIS_PROFILE=fuzz make test ARGS=tests/test_fuzz.py (about six minutes).
@@ -84,16 +85,24 @@ def mnist_test(mnist_dir) -> Dataset:
 
 
 @pytest.fixture(scope="session")
+def fashion_test(fashion_mnist_dir) -> Dataset:
+    """The 10,000 Fashion-MNIST test images: clothing, never a digit."""
+    return load_mnist_split(fashion_mnist_dir, "test", dataset="fashion-mnist")
+
+
+@pytest.fixture(scope="session")
 def small_trained(mnist_train, tmp_path_factory):
     """784-128-10 trained for 4 epochs on 20,000 real training images (95.8% test accuracy),
-    saved as a model file: what CLI and demo tests predict with."""
+    saved as a model file with its temperature and novelty statistics: what CLI and demo tests
+    predict with."""
     config = TrainConfig(hidden=(128,), epochs=4, val_size=2000, patience=0, seed=0)
     train = mnist_train.subset(np.arange(20_000))
     val = mnist_train.subset(np.arange(20_000, 22_000))
     trainer = Trainer(config, train, val, log=lambda line: None)
     trainer.fit()
     path = tmp_path_factory.mktemp("model") / "small.safetensors"
-    save_model(path, trainer.network, config=config.to_dict(), metrics={})
+    trust = fit_trust(trainer.network, val, train)  # temperature and "not a digit", as training stores them
+    save_model(path, trainer.network, trust["arrays"], config=config.to_dict(), metrics={}, **trust["metadata"])
     return trainer.network, path
 
 
@@ -161,3 +170,21 @@ def synthetic_trained(synthetic_data, tmp_path_factory):
     path = tmp_path_factory.mktemp("model") / "synthetic.safetensors"
     save_model(path, trainer.network, config=config.to_dict(), metrics={})
     return trainer.network, path
+
+
+@pytest.fixture(scope="session")
+def non_digit_canvases() -> dict[str, np.ndarray]:
+    """280x280 uint8 drawings (ink 255 on 0, as the page sends them) that are not digits: an
+    empty canvas, one filled with ink, and a zigzag scribble across the whole pad. (Random noise
+    is given as a 28x28 image instead: on a canvas, the preprocessing's resampling averages it
+    into a gray square, which scores close to the threshold; see docs/trust.md.)"""
+    zigzag = np.zeros((280, 280), dtype=np.uint8)
+    for row in range(20, 260, 30):  # eight strokes back and forth, each a 60-pixel-wide sawtooth
+        for col in range(20, 260):
+            top = row + (col % 60 if (row // 30) % 2 else 60 - col % 60) // 2
+            zigzag[top : top + 12, col : col + 2] = 255
+    return {
+        "blank": np.zeros((280, 280), dtype=np.uint8),
+        "all ink": np.full((280, 280), 255, dtype=np.uint8),
+        "scribble": zigzag,
+    }

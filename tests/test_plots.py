@@ -16,6 +16,7 @@ from digitnet.errors import ConfigError  # noqa: E402
 from digitnet.training import EpochRecord  # noqa: E402
 
 REPORT_FILES = ["curves.png", "confusion.png", "misclassified.png", "first-layer-weights.png", "probabilities.png"]
+TRUST_FILES = ["reliability.png", "coverage.png", "robustness.png"]  # trust_plots.write_trust_report
 
 
 def assert_png_figure(path, name):
@@ -128,9 +129,10 @@ def test_train_plots_and_report_write_the_same_figures(mnist_dir, tmp_path, caps
         ]
     )
     assert code == 0
-    assert f"figures written to {tmp_path / 'train-plots'}: {', '.join(REPORT_FILES)}" in capsys.readouterr().out
+    every_file = REPORT_FILES + TRUST_FILES
+    assert f"figures written to {tmp_path / 'train-plots'}: {', '.join(every_file)}" in capsys.readouterr().out
     assert main(["report", str(model), "-o", str(tmp_path / "report"), "--data", str(mnist_dir)]) == 0
-    for name in REPORT_FILES:
+    for name in every_file:
         assert_png_figure(tmp_path / "report" / name, name.removesuffix(".png"))
         # the model file keeps the history, so the report redraws the training run's curves exactly
         assert (tmp_path / "report" / name).read_bytes() == (tmp_path / "train-plots" / name).read_bytes()
@@ -142,7 +144,7 @@ def test_report_of_a_model_without_history_says_so(synthetic_trained, synthetic_
     assert main(["report", str(model), "-o", str(tmp_path), *data]) == 0
     out = capsys.readouterr().out
     assert f"{model} has no training history (saved by an older digitnet): no curves.png" in out
-    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(REPORT_FILES[1:])
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(REPORT_FILES[1:] + TRUST_FILES)
     history = tmp_path / "history.json"
     history.write_text(json.dumps([vars(r) for r in history_records()]))
     assert (

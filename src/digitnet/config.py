@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from .augment import AUGMENTATIONS, AugmentSettings
-from .data import N_CLASSES, N_PIXELS
+from .data import N_CLASSES, N_PIXELS, Dataset, split_train_validation
 from .errors import ConfigError
 from .functional import ACTIVATIONS
 from .initializers import get_initializer
@@ -173,3 +173,8 @@ def seeded_generators(seed: int) -> dict[str, np.random.Generator]:
     (Child ``i`` of a ``SeedSequence`` does not depend on how many are spawned.)"""
     names = ("split", "init", "shuffle", "augment", "dropout")
     return {name: np.random.default_rng(s) for name, s in zip(names, np.random.SeedSequence(seed).spawn(len(names)))}
+
+
+def seeded_split(dataset: Dataset, val_size: int, seed: int) -> tuple[Dataset, Dataset]:
+    """The (training, validation) split a run with this ``seed`` and ``val_size`` makes."""
+    return split_train_validation(dataset, val_size, seeded_generators(seed)["split"])

@@ -140,10 +140,14 @@ class Network:
         self.layers[0].backward(output_gradients[0], need_dX=False)
         return output_gradients
 
-    def predict_proba(self, X: np.ndarray, batch_size: int = 2048) -> np.ndarray:
-        """Class probabilities ``(n, 10)``, computed in batches to bound memory (thread-safe)."""
-        batches = [softmax(self.infer(X[start : start + batch_size])[1]) for start in range(0, len(X), batch_size)]
+    def logits(self, X: np.ndarray, batch_size: int = 2048) -> np.ndarray:
+        """Logits ``(n, 10)``, computed in batches to bound memory (thread-safe)."""
+        batches = [self.infer(X[start : start + batch_size])[1] for start in range(0, len(X), batch_size)]
         return np.concatenate(batches) if batches else np.empty((0, self.layer_sizes[-1]), self.dtype)
+
+    def predict_proba(self, X: np.ndarray, batch_size: int = 2048) -> np.ndarray:
+        """Class probabilities ``(n, 10)``: the softmax of ``logits`` (notes eq. (3))."""
+        return softmax(self.logits(X, batch_size))
 
     def predict(self, X: np.ndarray, batch_size: int = 2048) -> np.ndarray:
         """Predicted class indices ``(n,)``."""

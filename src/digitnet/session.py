@@ -21,24 +21,30 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from .checkpoints import Checkpoint, Checkpointer, check_compatible, checkpoint_files, restore
-from .config import TrainConfig
-from .data import Dataset, TrainingData, split_train_validation
+from .config import TrainConfig, seeded_split
+from .data import Dataset, TrainingData
 from .errors import ConfigError, TrainingDiverged
 from .events import SettingChange
 from .metrics import evaluate
 from .network import Network
 from .persistence import remember_last_model, save_model
-from .training import EpochRecord, Trainer, TrainingListener, seeded_generators
+from .training import EpochRecord, Trainer, TrainingListener
+from .trust import fit_trust
 
 
 @dataclass
 class RunResult:
     """What a finished run measured: ``metrics`` as stored in the model file
     (``val_accuracy``, ``train_seconds``, and ``test_accuracy`` / ``test_loss`` when the data
-    has a labelled test set) and the per-epoch history."""
+    has a labelled test set), the per-epoch history, and what makes the answers trustworthy."""
 
     metrics: dict[str, float]
     history: list[EpochRecord]
+    trust: dict  # trust.fit_trust's calibration and novelty statistics, stored with the model
+
+    @property
+    def temperature(self) -> float:
+        return self.trust["metadata"]["calibration"]["temperature"]
 
     @property
     def train_seconds(self) -> float:
@@ -70,9 +76,7 @@ class TrainingSession:
         self.config = config
         self.data = data
         self.log = log
-        self.train_set, self.val_set = split_train_validation(
-            data.train, config.val_size, seeded_generators(config.seed)["split"]
-        )
+        self.train_set, self.val_set = seeded_split(data.train, config.val_size, config.seed)
         if network is not None and (network.layer_sizes, network.activation) != (config.layer_sizes, config.activation):
             raise ConfigError(
                 f"the network to start from is {network.layer_sizes} {network.activation}; "
@@ -147,7 +151,8 @@ class TrainingSession:
         return self.checkpointer.save(self.trainer) if self.checkpointer else None
 
     def finish(self) -> RunResult:
-        """After the last epoch: restore the best validation weights and measure the test set."""
+        """After the last epoch: restore the best validation weights, fit the calibration
+        temperature and the novelty statistics (``trust.fit_trust``), measure the test set."""
         self.trainer.restore_best()
         history = self.trainer.history
         metrics = {
@@ -157,18 +162,22 @@ class TrainingSession:
         if self.data.test is not None:
             test = evaluate(self.network, self.data.test, self.config.loss)
             metrics.update(test_accuracy=test.accuracy, test_loss=test.loss)
-        self.result = RunResult(metrics, history)
+        self.result = RunResult(metrics, history, fit_trust(self.network, self.val_set, self.train_set))
         return self.result
 
     def save(self, path: str | os.PathLike, remember: bool = True) -> Path:
-        """Write the model file (atomically) with the config, the split that was made, the
-        metrics, the history and the settings changed mid-run; ``remember`` it as the model
-        ``digitnet serve`` opens by default."""
+        """Write the model file (atomically) with the config, the dataset and its class names, the
+        split that was made, the metrics, the history, the settings changed mid-run, the
+        temperature and the novelty statistics; ``remember`` it as the model ``digitnet serve``
+        opens by default."""
         result = self.result or self.finish()
         saved = save_model(
             path,
             self.network,
+            result.trust["arrays"],
+            **result.trust["metadata"],
             config=self.config.to_dict(),
+            dataset={"name": self.data.dataset.name, "class_names": list(self.data.dataset.class_names)},
             split={"train": len(self.train_set), "validation": len(self.val_set), "source": self.data.train.source},
             metrics=result.metrics,
             data_checksums=self.data.checksums,

@@ -26,7 +26,15 @@ from ..data import TrainingData, load_training_data
 from ..errors import ConfigError
 from ..persistence import LoadedModel
 from ..preprocess import require_pillow
-from .api import MAX_BODY_BYTES, BadRequest, Predictor, ServedModel, input_from_request, parse_json_body
+from .api import (
+    MAX_BODY_BYTES,
+    BadRequest,
+    Predictor,
+    ServedModel,
+    input_from_request,
+    min_confidence_from_request,
+    parse_json_body,
+)
 from .drawings import DrawingStore
 from .lab_app import Lab, LabData
 from .notes import notes_page
@@ -152,7 +160,8 @@ class DemoRequestHandler(BaseHTTPRequestHandler):
         if (method, path) == ("GET", "/api/model"):
             return self.server.predictor.description
         if (method, path) == ("POST", "/api/predict"):
-            return self.server.predictor.predict(input_from_request(parse_json_body(self.read_json_body())))
+            request = parse_json_body(self.read_json_body())
+            return self.server.predictor.predict(input_from_request(request), min_confidence_from_request(request))
         if lab is not None and method in lab.methods(path):
             body = parse_json_body(self.read_json_body()) if method == "POST" else dict(parse_qsl(query))
             return lab.handle(method, path, body)

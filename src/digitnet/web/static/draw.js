@@ -16,6 +16,10 @@ const hiddenUnits = document.getElementById("hidden");
 const statusLine = document.getElementById("status");
 const blankNote = document.getElementById("blank");
 const trueLabels = document.getElementById("true-label");
+const verdict = document.getElementById("verdict");
+const minConfidence = document.getElementById("min-confidence");
+const VERDICT_CLASSES = ["answered", "unsure", "novel"];  // styles for the three verdicts of /api/model
+let verdicts = ["digit", "not sure", "not a digit"];
 
 // Every change to the drawing gets a new version; an answer is shown only if it is for the
 // drawing since the last Clear, and `prediction.dataset.version` says which version it shows.
@@ -167,7 +171,9 @@ async function predict() {
   const version = drawingVersion;
   requestInFlight = true;
   try {
-    const answer = await api("/api/predict", { pixels: canvasInk(), width: PAD_SIZE, height: PAD_SIZE, scale: 255 });
+    const answer = await api("/api/predict", {
+      pixels: canvasInk(), width: PAD_SIZE, height: PAD_SIZE, scale: 255, min_confidence: Number(minConfidence.value) / 100,
+    });
     if (version > clearedVersion) {
       showAnswer(answer, version);
       statusLine.textContent = "";
@@ -186,7 +192,8 @@ async function predict() {
 function showAnswer(answer, version) {
   lastAnswer = answer.blank ? null : answer;
   blankNote.hidden = !answer.blank;
-  prediction.textContent = answer.blank ? "\u2013" : String(answer.digit);
+  prediction.textContent = answer.blank ? "\u2013" : answer.name;
+  showVerdict(answer);
   showBars(answer.probabilities || new Array(10).fill(0), answer.blank ? -1 : answer.digit);
   drawImage(input28, answer.input28, grayscale);
   showHiddenUnits(answer.hidden);
@@ -194,9 +201,29 @@ function showAnswer(answer, version) {
   answerListeners.forEach((listener) => listener(lastAnswer));
 }
 
+function showVerdict(answer) {
+  // the verdict decides the colour; the text says how sure the (calibrated) network is
+  verdict.dataset.verdict = answer.verdict || "";
+  verdict.className = VERDICT_CLASSES[verdicts.indexOf(answer.verdict)] || "";
+  if (answer.blank || !answer.verdict) {
+    verdict.textContent = answer.blank ? answer.verdict : "";
+    return;
+  }
+  const sure = `${(100 * answer.confidence).toFixed(1)}% sure`;
+  verdict.textContent = answer.verdict === verdicts[0] ? sure : `${answer.verdict} (it would say ${answer.name}, ${sure})`;
+}
+
+minConfidence.addEventListener("input", () => {
+  document.getElementById("min-confidence-value").textContent = `${minConfidence.value}%`;
+  if (hasInk) drawingChanged();
+});
+
 function showNothing(version) {
   lastAnswer = null;
   blankNote.hidden = true;
+  verdict.textContent = "";
+  verdict.dataset.verdict = "";
+  verdict.className = "";
   prediction.textContent = "\u2013";
   showBars(new Array(10).fill(0), -1);
   drawImage(input28, new Array(IMAGE_SIDE * IMAGE_SIDE).fill(0), grayscale);
@@ -227,9 +254,11 @@ function showHiddenUnits(units) {
 
 export function describeModel(model) {
   const accuracy = model.test_accuracy === null || model.test_accuracy === undefined ? "test accuracy not recorded"
-    : `${(100 * model.test_accuracy).toFixed(2)}% on the MNIST test set`;
+    : `${(100 * model.test_accuracy).toFixed(2)}% on the ${model.dataset} test set`;
   document.getElementById("model-info").textContent =
     `${model.layer_sizes.join("-")} network (${model.activation}), ${accuracy} \u00b7 ${model.file}`;
+  verdicts = model.verdicts;
+  bars.querySelectorAll(".bar-label").forEach((label, k) => { label.textContent = model.class_names[k]; });
   const note = document.getElementById("model-note");
   note.hidden = !model.note;
   note.textContent = model.note ? `The model you draw with was ${model.note}.` : "";
