@@ -519,6 +519,7 @@ def test_a_blank_canvas_gets_no_digit(server):
         "digit": None,
         "blank": True,
         "message": "the canvas is blank: draw a digit",
+        "verdict": "not a digit",
         "input28": [0.0] * 784,
         "hidden": [],
     }

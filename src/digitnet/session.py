@@ -36,15 +36,10 @@ from .trust import fit_trust
 class RunResult:
     """What a finished run measured: ``metrics`` as stored in the model file
     (``val_accuracy``, ``train_seconds``, and ``test_accuracy`` / ``test_loss`` when the data
-    has a labelled test set), the per-epoch history, and what makes the answers trustworthy."""
+    has a labelled test set) and the per-epoch history."""
 
     metrics: dict[str, float]
     history: list[EpochRecord]
-    trust: dict  # trust.fit_trust's calibration and novelty statistics, stored with the model
-
-    @property
-    def temperature(self) -> float:
-        return self.trust["metadata"]["calibration"]["temperature"]
 
     @property
     def train_seconds(self) -> float:
@@ -90,6 +85,7 @@ class TrainingSession:
         self.checkpointer = Checkpointer(checkpoint_dir, data.checksums, continuing) if checkpoint_dir else None
         self.listeners: list[TrainingListener] = [self.checkpointer] if self.checkpointer else []
         self.result: RunResult | None = None
+        self.fitted_trust: dict | None = None
 
     @property
     def test_set(self) -> Dataset:
@@ -151,8 +147,7 @@ class TrainingSession:
         return self.checkpointer.save(self.trainer) if self.checkpointer else None
 
     def finish(self) -> RunResult:
-        """After the last epoch: restore the best validation weights, fit the calibration
-        temperature and the novelty statistics (``trust.fit_trust``), measure the test set."""
+        """After the last epoch: restore the best validation weights and measure the test set."""
         self.trainer.restore_best()
         history = self.trainer.history
         metrics = {
@@ -162,8 +157,16 @@ class TrainingSession:
         if self.data.test is not None:
             test = evaluate(self.network, self.data.test, self.config.loss)
             metrics.update(test_accuracy=test.accuracy, test_loss=test.loss)
-        self.result = RunResult(metrics, history, fit_trust(self.network, self.val_set, self.train_set))
+        self.result = RunResult(metrics, history)
         return self.result
+
+    def trust(self) -> dict:
+        """The calibration temperature and the novelty statistics of the finished network
+        (``trust.fit_trust``, fitted once, on first use): what ``save`` stores beside the weights."""
+        if self.fitted_trust is None:
+            self.result or self.finish()
+            self.fitted_trust = fit_trust(self.network, self.val_set, self.train_set)
+        return self.fitted_trust
 
     def save(self, path: str | os.PathLike, remember: bool = True) -> Path:
         """Write the model file (atomically) with the config, the dataset and its class names, the
@@ -171,11 +174,12 @@ class TrainingSession:
         temperature and the novelty statistics; ``remember`` it as the model ``digitnet serve``
         opens by default."""
         result = self.result or self.finish()
+        trust = self.trust()
         saved = save_model(
             path,
             self.network,
-            result.trust["arrays"],
-            **result.trust["metadata"],
+            trust["arrays"],
+            **trust["metadata"],
             config=self.config.to_dict(),
             dataset={"name": self.data.dataset.name, "class_names": list(self.data.dataset.class_names)},
             split={"train": len(self.train_set), "validation": len(self.val_set), "source": self.data.train.source},

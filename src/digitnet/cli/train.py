@@ -161,10 +161,12 @@ def run(args) -> int:
         print(
             f"validation accuracy: {100 * result.metrics['val_accuracy']:.2f}% (a Kaggle CSV has no labelled test set)"
         )
-    kept = result.trust["metadata"]["novelty"]["kept_fraction"]
+    trust = session.trust()["metadata"]
+    temperature = trust["calibration"]["temperature"]
     print(
-        f"calibration temperature {result.temperature:.3f} (fitted on the validation split); novelty statistics "
-        f"stored: the 'not a {data.dataset.item}' threshold keeps {100 * kept:g}% of validation images"
+        f"calibration temperature {temperature:.3f} (fitted on the validation split); novelty statistics stored: "
+        f"the 'not a {data.dataset.item}' threshold keeps {100 * trust['novelty']['kept_fraction']:g}% "
+        "of validation images"
     )
     session.save(args.out)
     print(f"model saved to {args.out}")
@@ -175,9 +177,7 @@ def run(args) -> int:
     if args.plots:
         figures_data = session.val_set if data.test is None else data.test
         class_names = list(data.dataset.class_names)
-        written = write_figures(
-            args.plots, session.network, figures_data, result.history, result.temperature, class_names
-        )
+        written = write_figures(args.plots, session.network, figures_data, result.history, temperature, class_names)
         print(f"figures written to {args.plots}: {', '.join(path.name for path in written)}")
     return 0
 
