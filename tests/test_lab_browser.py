@@ -103,7 +103,12 @@ def test_train_steer_step_through_backprop_teach_and_fine_tune(browser, lab_url,
     loss_after = float(attribute(page, "#apply-result", "data-loss-after"))
     assert loss_after < loss_before
     assert float(attribute(page, "#backprop", "data-loss")) == pytest.approx(loss_after, rel=1e-4, abs=1e-6)
-    assert "changed by steps applied in the lab" in page.text_content("#model-note")
+    # the page re-reads /api/model after the change: wait for it rather than race it
+    wait_until(
+        page,
+        "(text) => document.getElementById('model-note').textContent.includes(text)",
+        "changed by steps applied in the lab",
+    )
     page.locator("#backprop table").nth(2).locator("button.cell").nth(digit).click()  # dW2 of the top unit, true digit
     wait_until(page, "() => document.getElementById('gradcheck-result').dataset.relativeError !== undefined")
     assert float(attribute(page, "#gradcheck-result", "data-relative-error")) < 1e-3
@@ -123,7 +128,12 @@ def test_train_steer_step_through_backprop_teach_and_fine_tune(browser, lab_url,
     )
     page.screenshot(path=str(ARTIFACTS / "lab-teach.png"), full_page=True)
     (ARTIFACTS / "lab-fine-tune.json").write_text(json.dumps({"drawings": TAUGHT, "rows": rows}, indent=2))
-    assert "fine-tuned on 6 of your drawings" in page.text_content("#model-note")
+    # the page re-reads /api/model after the change: wait for it rather than race it
+    wait_until(
+        page,
+        "(text) => document.getElementById('model-note').textContent.includes(text)",
+        "fine-tuned on 6 of your drawings",
+    )
     held_out, mnist = rows
     assert held_out[0].startswith("your 2 held-out drawings")
     assert all(value.endswith("%") for value in mnist[1:])
