@@ -11,16 +11,26 @@ only figures that mean something on a shared, drifting machine.
 "matmul limit" is the matrix products of a digitnet epoch timed alone at the same shapes
 (``matmul_limit.py``), measured in the same rotation.
 
+``--baseline NAME=DIR`` adds another version of digitnet to the rotation: ``DIR`` holds its
+``src/`` and ``benchmarks/`` (a checkout, or ``git archive COMMIT src benchmarks | tar -x -C DIR``),
+and its own ``compare.py`` worker trains it. So "before and after" is measured in one alternated
+run on one machine, the only comparison a shared machine allows.
+
+The CPU (model name, family/model/stepping, vector extensions) and the BLAS library, kernel and
+thread count are printed before the first run and with the table.
+
 Usage (needs the ``bench`` extra: ``pip install -e '.[bench]'``)::
 
     python benchmarks/compare.py               # full: H=128, 800 x SGD, Adam + batch 64, 256 (SGD); 3 rounds
     python benchmarks/compare.py --quick       # H=128, batch 128, SGD, 3 epochs, 1 repeat
     python benchmarks/compare.py --json results.json   # also keep the raw measurements
+    python benchmarks/compare.py --baseline main=/tmp/digitnet-main   # a second digitnet alongside
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib.metadata
 import json
 import os
 import platform
@@ -173,26 +183,31 @@ def worker(spec: dict) -> dict:
     }
 
 
-def worker_environment(threads: int = THREADS) -> dict:
-    """``threads`` for every library; OpenBLAS picks its own kernel (see the env notes)."""
+def worker_environment(threads: int = THREADS, source: Path | None = None) -> dict:
+    """``threads`` for every library; OpenBLAS picks its own kernel (see the env notes). With
+    ``source`` (a baseline's folder), its ``src`` and ``benchmarks`` come first on the path."""
+    paths = [str(source / "src"), str(source / "benchmarks")] if source else [str(HERE)]
     env = {
         **os.environ,
         "OPENBLAS_NUM_THREADS": str(threads),
         "OMP_NUM_THREADS": str(threads),
         "MKL_NUM_THREADS": str(threads),
-        "PYTHONPATH": os.pathsep.join([str(HERE), os.environ.get("PYTHONPATH", "")]),
+        "PYTHONPATH": os.pathsep.join([*paths, os.environ.get("PYTHONPATH", "")]),
     }
     for name in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"):  # both or neither: they slow a current OpenBLAS
         env.pop(name, None)
     return env
 
 
-def run_in_subprocess(spec: dict, script: str = __file__) -> dict:
+def run_in_subprocess(spec: dict, script: str = __file__, source: Path | None = None) -> dict:
     """Run ``script --worker SPEC`` in a fresh process (its own peak RSS, its own thread
-    settings) and return the JSON it prints last."""
+    settings) and return the JSON it prints last. ``source``: a baseline's folder, whose
+    ``compare.py`` worker then trains its own digitnet."""
+    if source:
+        script, spec = str(source / "benchmarks" / "compare.py"), {**spec, "contender": "digitnet"}
     completed = subprocess.run(
         [sys.executable, script, "--worker", json.dumps(spec)],
-        env=worker_environment(spec["threads"]),
+        env=worker_environment(spec["threads"], source),
         capture_output=True,
         text=True,
     )
@@ -238,9 +253,7 @@ def config_rows(config: dict, runs: dict[str, list[dict]]) -> list[str]:
     label = f"H={config['hidden']} b={config['batch_size']} {config['optimizer']}"
     mine = [seconds_per_epoch(r) for r in runs["digitnet"]]
     rows = []
-    for contender in ("digitnet", "pytorch", "sklearn"):
-        if contender not in runs:
-            continue
+    for contender in [name for name in runs if name != "matmul-limit"]:
         these = [seconds_per_epoch(r) for r in runs[contender]]
         ratio = spread([a / b for a, b in zip(mine, these)], "{:.2f}") if contender != "digitnet" else "1"
         rows.append(
@@ -275,23 +288,39 @@ TABLE_HEADER = (
 )
 
 
+def cpu_description() -> str:
+    """``Intel(R) Xeon(R) Processor (family 6 model 207 stepping 2, AVX-512)``, from /proc/cpuinfo:
+    a virtual machine's model name alone may not say which processor it is."""
+    try:
+        lines = Path("/proc/cpuinfo").read_text().splitlines()
+    except OSError:
+        return platform.processor() or platform.machine()
+    fields: dict[str, str] = {}
+    for line in lines:
+        key, _, value = line.partition(":")
+        fields.setdefault(key.strip(), value.strip())
+    flags = fields.get("flags", "").split()
+    vectors = "AVX-512" if "avx512f" in flags else "AVX2" if "avx2" in flags else "no AVX2"
+    ids = " ".join(
+        f"{name} {fields[key]}"
+        for key, name in [("cpu family", "family"), ("model", "model"), ("stepping", "stepping")]
+        if key in fields
+    )
+    return f"{fields.get('model name', platform.processor())} ({ids}, {vectors})"
+
+
 def machine_description(blas: str | None) -> str:
     import psutil
 
-    model = next(
-        (
-            line.split(":", 1)[1].strip()
-            for line in Path("/proc/cpuinfo").read_text().splitlines()
-            if line.startswith("model name")
-        ),
-        platform.processor(),
-    )
+    model = cpu_description()
     versions = [f"Python {platform.python_version()}", f"NumPy {np.__version__} ({blas})"]
-    for module in ("torch", "sklearn"):
+    for distribution in ("torch", "scikit-learn"):
+        # read from the installed metadata: importing torch here would make this process big, and a
+        # worker started from it inherits its peak RSS (Linux carries ru_maxrss across fork + exec)
         try:
-            versions.append(f"{module} {__import__(module).__version__}")
-        except ImportError:
-            versions.append(f"{module} not installed")
+            versions.append(f"{distribution} {importlib.metadata.version(distribution)}")
+        except importlib.metadata.PackageNotFoundError:
+            versions.append(f"{distribution} not installed")
     return (
         f"{model}, {psutil.cpu_count(logical=False)} cores / {psutil.cpu_count()} threads, "
         f"{psutil.virtual_memory().total / 2**30:.0f} GiB; " + ", ".join(versions)
@@ -324,8 +353,30 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--threads", type=int, default=THREADS, help="threads for every contender (default 2)")
     parser.add_argument("--data", default=None, help="MNIST folder (default: $DIGITNET_DATA, then the user cache)")
     parser.add_argument("--json", metavar="PATH", help="also write every measurement to PATH")
+    parser.add_argument(
+        "--baseline",
+        action="append",
+        default=[],
+        metavar="NAME=DIR",
+        help="another digitnet (DIR holds its src/ and benchmarks/) in the same rotation; repeatable",
+    )
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     return parser
+
+
+def parse_baselines(values: list[str]) -> dict[str, Path]:
+    """``["main=/tmp/x"]`` -> ``{"digitnet main": Path("/tmp/x")}``; each folder must hold a
+    ``compare.py`` worker and a ``src`` tree."""
+    baselines = {}
+    for value in values:
+        name, _, folder = value.partition("=")
+        source = Path(folder)
+        if not name or not (source / "benchmarks" / "compare.py").is_file() or not (source / "src").is_dir():
+            raise SystemExit(
+                f"compare.py: --baseline {value!r}: need NAME=DIR with DIR/src and DIR/benchmarks/compare.py"
+            )
+        baselines[f"digitnet {name}"] = source
+    return baselines
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -334,17 +385,23 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(worker(json.loads(args.worker))))
         return 0
     repeats = args.repeats or (1 if args.quick else 3)
+    baselines = parse_baselines(args.baseline)
+    contenders = [*args.contenders, *baselines]
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(limits=args.threads, user_api="blas"):  # describe the BLAS as the workers get it
+        print(f"Machine: {machine_description(blas_description())}.", flush=True)
     print(f"load average at start: {os.getloadavg()}", file=sys.stderr)
     print(TABLE_HEADER, flush=True)
     results, blas = [], None
     for config in configurations(args):
-        runs: dict[str, list[dict]] = {c: [] for c in args.contenders}
+        runs: dict[str, list[dict]] = {c: [] for c in contenders}
         for repeat in range(repeats):
-            for contender in args.contenders:  # A B C A B C ...: drift hits every contender alike
+            for contender in contenders:  # A B C A B C ...: drift hits every contender alike
                 spec = {**config, "contender": contender, "seed": repeat, "data": args.data, "threads": args.threads}
-                run = run_in_subprocess(spec)
+                run = run_in_subprocess(spec, source=baselines.get(contender))
                 runs[contender].append(run)
-                blas = blas or run["blas"]
+                blas = blas or (None if contender in baselines else run["blas"])
                 print(
                     f"{config} {contender} round {repeat + 1}: {seconds_per_epoch(run):.3f} s/epoch, "
                     f"acc {run['accuracies'][-1:]}, {run['peak_rss_mb']:.0f} MB",

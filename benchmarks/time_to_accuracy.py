@@ -33,7 +33,16 @@ import time
 from pathlib import Path
 
 import numpy as np
-from compare import THREADS, load_data, run_in_subprocess, spread, time_to, worker_environment
+from compare import (
+    THREADS,
+    blas_description,
+    load_data,
+    machine_description,
+    run_in_subprocess,
+    spread,
+    time_to,
+    worker_environment,
+)
 
 # the fastest recipe found that reaches 98.0% on every seed tried (docs/benchmarks.md, "Time to 98.0%")
 FASTEST = {"hidden": (192,), "epochs": 4, "lr": 0.2}
@@ -166,12 +175,14 @@ def main(argv: list[str] | None = None) -> int:
     if args.worker:
         print(json.dumps(worker(json.loads(args.worker))))
         return 0
+    from threadpoolctl import threadpool_limits  # NumPy's BLAS is loaded already: limit the live pool
+
+    with threadpool_limits(args.threads, user_api="blas"):
+        print(f"Machine: {machine_description(blas_description())}.", flush=True)
     print(f"load average at start: {os.getloadavg()}", file=sys.stderr)
 
     rss, test_line = train_peak_rss_mb(args.data, args.rss_epochs, args.threads)
     print(f"peak RSS of `digitnet train --epochs {args.rss_epochs}` (full MNIST): {rss:.0f} MB ({test_line})")
-
-    from threadpoolctl import threadpool_limits  # NumPy's BLAS is loaded already: limit the live pool
 
     _, test = load_data(args.data)
     with threadpool_limits(args.threads):

@@ -9,7 +9,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
 
-from compare import seconds_per_epoch, spread, time_to  # noqa: E402
+from compare import parse_baselines, seconds_per_epoch, spread, time_to, worker_environment  # noqa: E402
 from matmul_limit import batch_sizes, matmul_flops_per_epoch, matmul_seconds_per_epoch, step_products  # noqa: E402
 
 
@@ -55,3 +55,14 @@ def test_time_to_accuracy_counts_training_seconds_through_the_first_epoch_that_r
 def test_spread_is_median_with_min_and_max():
     assert spread([3.0, 1.0, 2.0], "{:.1f}") == "2.0 [1.0-3.0]"
     assert spread([0.5]) == "0.500"
+
+
+def test_a_baseline_is_another_source_tree_run_by_its_own_worker(tmp_path):
+    (tmp_path / "src").mkdir()
+    (tmp_path / "benchmarks").mkdir()
+    (tmp_path / "benchmarks" / "compare.py").write_text("")
+    assert parse_baselines([f"main={tmp_path}"]) == {"digitnet main": tmp_path}
+    paths = worker_environment(1, tmp_path)["PYTHONPATH"].split(":")
+    assert paths[:2] == [str(tmp_path / "src"), str(tmp_path / "benchmarks")]
+    with pytest.raises(SystemExit, match="need NAME=DIR with DIR/src and DIR/benchmarks/compare.py"):
+        parse_baselines([f"old={tmp_path / 'missing'}"])

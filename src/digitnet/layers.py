@@ -4,6 +4,11 @@ Shapes are batch-first: ``X`` is ``(n, n_in)``, ``W`` is ``(n_in, n_out)``, ``b`
 ``forward(X, cache=True)`` caches what ``backward`` needs (``cache=False`` stores nothing, so
 several threads may run it at once); ``backward`` takes ``dL/d(output)`` and returns
 ``dL/d(input)``, storing parameter gradients as ``dW`` and ``db``.
+
+A training step allocates nothing (``workspace.py``): ``forward(X, training=True)`` writes its
+output into an array the layer keeps and overwrites at its next training forward, and
+``backward`` writes ``dL/d(input)`` into one it overwrites at its next backward. Other
+forward passes return new arrays.
 """
 
 from __future__ import annotations
@@ -12,6 +17,7 @@ import numpy as np
 
 from .errors import ConfigError
 from .functional import ACTIVATIONS
+from .workspace import Workspace
 
 
 class Dense:
@@ -29,6 +35,7 @@ class Dense:
         self.dW = np.zeros_like(W)
         self.db = np.zeros_like(b)
         self._X: np.ndarray | None = None
+        self._buffers = Workspace()
 
     @property
     def n_in(self) -> int:
@@ -44,11 +51,14 @@ class Dense:
     def gradients(self) -> dict[str, np.ndarray]:
         return {"W": self.dW, "b": self.db}
 
-    def forward(self, X: np.ndarray, cache: bool = True) -> np.ndarray:
+    def forward(self, X: np.ndarray, cache: bool = True, training: bool = False) -> np.ndarray:
         """``X`` ``(n, n_in)`` -> ``Z = X W + b`` ``(n, n_out)``, notes eq. (1)."""
         if cache:
             self._X = X
-        return X @ self.W + self.b
+        out = self._buffers.array("Z", (X.shape[0], self.n_out), np.result_type(X, self.W)) if training else None
+        Z = np.matmul(X, self.W, out=out)
+        Z += self.b  # in place: no second (n, n_out) array
+        return Z
 
     def backward(self, dZ: np.ndarray, need_dX: bool = True) -> np.ndarray | None:
         """Given ``dZ = dL/dZ`` ``(n, n_out)``, store ``dW``, ``db``; return ``dX`` ``(n, n_in)``.
@@ -61,7 +71,10 @@ class Dense:
         X = cached(self._X, "Dense")
         np.matmul(X.T, dZ, out=self.dW)
         np.sum(dZ, axis=0, out=self.db)
-        return dZ @ self.W.T if need_dX else None
+        if not need_dX:
+            return None
+        dX = self._buffers.array("dX", (dZ.shape[0], self.n_in), np.result_type(dZ, self.W))
+        return np.matmul(dZ, self.W.T, out=dX)
 
 
 class Activation:
@@ -74,6 +87,7 @@ class Activation:
         self._functions = ACTIVATIONS[name]
         self._Z: np.ndarray | None = None
         self._A: np.ndarray | None = None
+        self._buffers = Workspace()
 
     def parameters(self) -> dict[str, np.ndarray]:
         return {}
@@ -81,15 +95,18 @@ class Activation:
     def gradients(self) -> dict[str, np.ndarray]:
         return {}
 
-    def forward(self, Z: np.ndarray, cache: bool = True) -> np.ndarray:
-        A = self._functions.forward(Z)
+    def forward(self, Z: np.ndarray, cache: bool = True, training: bool = False) -> np.ndarray:
+        A = self._functions.forward(Z, out=self._buffers.array("A", Z.shape, Z.dtype) if training else None)
         if cache:
             self._Z, self._A = Z, A
         return A
 
     def backward(self, dA: np.ndarray, need_dX: bool = True) -> np.ndarray:
-        """notes eq. (10): ``dZ = dA * f'(Z)`` (element-wise)."""
-        return dA * self._functions.derivative(cached(self._Z, "Activation"), cached(self._A, "Activation"))
+        """notes eq. (10): ``dZ = dA * f'(Z)`` (element-wise), ``f'(Z)`` computed in ``dZ``'s array."""
+        Z, A = cached(self._Z, "Activation"), cached(self._A, "Activation")
+        dZ = self._functions.derivative(Z, A, out=self._buffers.array("dZ", Z.shape, np.result_type(dA, Z)))
+        dZ *= dA
+        return dZ
 
 
 class Dropout:
@@ -114,7 +131,7 @@ class Dropout:
     def gradients(self) -> dict[str, np.ndarray]:
         return {}
 
-    def forward(self, A: np.ndarray, cache: bool = True) -> np.ndarray:
+    def forward(self, A: np.ndarray, cache: bool = True, training: bool = True) -> np.ndarray:
         keep = self.rng.random(A.shape, dtype=A.dtype) >= self.rate
         mask = keep * A.dtype.type(1 / (1 - self.rate))
         if cache:

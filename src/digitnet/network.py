@@ -97,7 +97,9 @@ class Network:
     def forward(self, X: np.ndarray, training: bool = False) -> np.ndarray:
         """``X`` ``(n, 784)`` in [0, 1] -> logits ``(n, 10)``, caching what ``backward`` needs.
 
-        Dropout layers act only when ``training``: evaluation sees the whole network.
+        Dropout layers act only when ``training``: evaluation sees the whole network. A training
+        pass writes into the layers' own arrays (``layers.py``): its logits are valid until the
+        next training pass.
         """
         return self.propagate(X, training=training, cache=True)[-1][1]
 
@@ -120,7 +122,7 @@ class Network:
         outputs, out = [], X
         for layer in self.layers:
             if training or not isinstance(layer, Dropout):
-                out = layer.forward(out, cache=cache)
+                out = layer.forward(out, cache=cache, training=training)
                 outputs.append((layer, out))
         return outputs
 

@@ -30,6 +30,7 @@ from .network import Network
 from .optimizers import make_optimizer
 from .schedules import Schedule
 from .steering import Steerable
+from .workspace import Workspace
 
 TRAIN_METRICS_SAMPLE = 10_000  # training-set images scored after each epoch, for the curves
 
@@ -95,6 +96,7 @@ class Trainer(Steerable):
         self._best_epoch = 0
         self._best_parameters = {n: p.copy() for n, p in self.network.parameters().items()}
         self._stop_requested = False
+        self._batch = Workspace()  # the gathered pixels and X of the current batch
 
     # ------------------------------------------------------------------ where the run is
 
@@ -211,11 +213,11 @@ class Trainer(Steerable):
         """Forward, loss, backward, update on the examples ``indices`` of the training set:
         notes eq. (1)-(2) forward, (4)-(6) loss and its gradient, (7)-(10) backward, then the
         optimizer's update. The same layer code the gradient checks and the PyTorch tests run."""
-        images, labels = self.train_set.images[indices], self.train_labels[indices]
+        labels = self.train_labels[indices]
         if self.augmentation.kind == "none":
-            X = scale_images(images)
+            X = self._scaled_batch(indices)
         else:
-            X = augment_batch(images, self.generators["augment"], self.augmentation)
+            X = augment_batch(self.train_set.images[indices], self.generators["augment"], self.augmentation)
         logits = self.network.forward(X, training=True)
         loss = self.loss.forward(logits, labels)
         if not math.isfinite(loss):
@@ -227,6 +229,17 @@ class Trainer(Steerable):
         self.network.backward(self.loss.backward())
         self.optimizer.step(self.network.gradients(), self.schedule.lr_at(self.step))
         return loss
+
+    def _scaled_batch(self, indices: np.ndarray) -> np.ndarray:
+        """``scale_images(images[indices])``, gathered and scaled into the trainer's own arrays.
+
+        ``indices`` come from this trainer's permutation of the training set, so they are all
+        valid and ``mode="clip"`` (which skips the bounds-checked copy) changes nothing.
+        """
+        images = self.train_set.images
+        pixels = self._batch.array("pixels", (len(indices), *images.shape[1:]), images.dtype)
+        np.take(images, indices, axis=0, out=pixels, mode="clip")
+        return scale_images(pixels, out=self._batch.array("X", pixels.shape, np.float32))
 
     def check_weights_finite(self) -> None:
         """Raise ``TrainingDiverged`` if any weight is NaN or infinite (then nothing is saved)."""
