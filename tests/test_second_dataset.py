@@ -40,6 +40,7 @@ def fashion_model(fashion_mnist_dir, tmp_path_factory):
     return path
 
 
+@pytest.mark.slow
 def test_fashion_mnist_trains_through_the_same_code_and_records_its_classes(fashion_model, fashion_mnist_dir, capsys):
     model = load_model(fashion_model)
     assert model.dataset == {"name": "fashion-mnist", "class_names": FASHION_CLASSES}
@@ -54,6 +55,7 @@ def test_fashion_mnist_trains_through_the_same_code_and_records_its_classes(fash
     assert "'not a clothing item' keeps " in out
 
 
+@pytest.mark.slow
 def test_answers_name_the_classes(fashion_model, fashion_test):
     predictor = Predictor(load_model(fashion_model))
     assert predictor.description["class_names"] == FASHION_CLASSES
@@ -63,6 +65,7 @@ def test_answers_name_the_classes(fashion_model, fashion_test):
     assert answer["name"] == "Trouser" and answer["verdict"] == "clothing item"
 
 
+@pytest.mark.slow
 def test_a_model_is_refused_on_the_other_datasets_data(fashion_model, small_trained, tmp_path, capsys):
     code, _, err = run(capsys, "evaluate", fashion_model, "--dataset", "mnist")
     assert code == 1
