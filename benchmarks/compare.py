@@ -56,11 +56,11 @@ CLOCKS = {"wall": time.perf_counter, "cpu": time.process_time}
 # ----------------------------------------------------------------------------- one run, in a worker process
 
 
-def load_data(data: str | None):
+def load_data(data: str | None, dataset: str = "mnist"):
     from digitnet.data import load_mnist_split, resolve_data_dir
 
-    folder = resolve_data_dir(data)
-    return load_mnist_split(folder, "train"), load_mnist_split(folder, "test")
+    folder = resolve_data_dir(data, dataset=dataset)
+    return load_mnist_split(folder, "train", dataset=dataset), load_mnist_split(folder, "test", dataset=dataset)
 
 
 def timed_epoch(trainer, clock: str):
@@ -192,7 +192,7 @@ def blas_description() -> str:
 
 
 def worker(spec: dict) -> dict:
-    train, test = load_data(spec["data"])
+    train, test = load_data(spec["data"], spec.get("dataset", "mnist"))
     seconds, accuracies = RUNNERS[spec["contender"]](spec, train, test)
     peak_rss_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # Linux: KiB
     return {

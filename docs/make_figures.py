@@ -22,6 +22,9 @@ from digitnet.network import Network
 from digitnet.optimizers import SGD
 from digitnet.plots import digit_grid, save_figure
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from graph_figures import matrix_graph, scalar_graph, worked_example_values  # noqa: E402
+
 FIGURES = Path(__file__).resolve().parent / "figures"
 
 
@@ -103,12 +106,18 @@ def loss_curve(images: np.ndarray, labels: np.ndarray, lr: float, steps: int, ba
     return losses
 
 
+def moving_average(losses: list[float], window: int = 20) -> np.ndarray:
+    """What the learning-rate figure draws: the mean of each ``window`` consecutive losses."""
+    losses = np.asarray(losses)
+    return np.convolve(losses, np.ones(window) / window, mode="valid") if len(losses) >= window else losses
+
+
 def learning_rates(images: np.ndarray, labels: np.ndarray) -> Figure:
     figure = Figure(figsize=(8, 4), dpi=100, layout="constrained")
     axes = figure.subplots()
     for lr, label in ((0.002, "too small"), (0.1, "good"), (4.0, "too large")):
-        losses = np.array(loss_curve(images, labels, lr, steps=600))
-        smoothed = np.convolve(losses, np.ones(20) / 20, mode="valid") if len(losses) >= 20 else losses
+        losses = loss_curve(images, labels, lr, steps=600)
+        smoothed = moving_average(losses)
         ended = "" if len(losses) == 600 else f", diverged (loss not finite) at update {len(losses) + 1}"
         axes.plot(smoothed, label=f"learning rate {lr:g}: {label}{ended}")
     axes.set(
@@ -131,6 +140,8 @@ def main(argv: list[str]) -> int:
         "activations": activation_functions(),
         "digits": sample_digits(train.images, train.labels),
         "learning-rates": learning_rates(train.images, train.labels),
+        "graph-scalar": scalar_graph(worked_example_values()),
+        "graph-matrix": matrix_graph(worked_example_values()),
     }
     for name, figure in figures.items():
         print(save_figure(figure, out / f"{name}.png"))

@@ -1,5 +1,5 @@
 """Shared fixtures: the real MNIST files, a small model trained on them once per session, and a
-tiny synthetic dataset for plumbing tests that must not wait for MNIST."""
+tiny synthetic dataset (with a model trained on it) for plumbing tests that must not wait for MNIST."""
 
 from __future__ import annotations
 
@@ -14,11 +14,16 @@ from hypothesis import settings
 from digitnet.data import Dataset, TrainingData, load_mnist_split, resolve_data_dir
 from digitnet.persistence import save_model
 from digitnet.training import TrainConfig, Trainer
+from digitnet.trust import fit_trust
 
 # Hypothesis profiles: CI uses the defaults (100 examples per property); developers fuzz longer with
 # HYPOTHESIS_PROFILE=fuzz make test ARGS=tests/test_fuzz.py (about six minutes).
 settings.register_profile("fuzz", max_examples=5000, deadline=None)
-settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
+# CI runs a fixed set of examples (derandomized): a red CI then means the same failure on every
+# run, never a random draw. The checkpoint fuzz test has been seen to end in Hypothesis's
+# FlakyStrategyDefinition about once in 10-20 random runs; the fuzz profile keeps exploring.
+settings.register_profile("ci", derandomize=True)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci" if os.environ.get("CI") else "default"))
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED_MNIST = REPO.parent / "shared" / "data" / "mnist"
@@ -57,6 +62,7 @@ def isolated_environment(mnist_dir, tmp_path_factory):
     patch.setenv("DIGITNET_MIRRORS", "http://127.0.0.1:9/")
     patch.setenv("XDG_CACHE_HOME", str(home / "cache"))
     patch.setenv("XDG_STATE_HOME", str(home / "state"))
+    patch.setenv("XDG_DATA_HOME", str(home / "data"))
     yield
     patch.undo()
 
@@ -79,16 +85,24 @@ def mnist_test(mnist_dir) -> Dataset:
 
 
 @pytest.fixture(scope="session")
+def fashion_test(fashion_mnist_dir) -> Dataset:
+    """The 10,000 Fashion-MNIST test images: clothing, never a digit."""
+    return load_mnist_split(fashion_mnist_dir, "test", dataset="fashion-mnist")
+
+
+@pytest.fixture(scope="session")
 def small_trained(mnist_train, tmp_path_factory):
     """784-128-10 trained for 4 epochs on 20,000 real training images (95.8% test accuracy),
-    saved as a model file: what CLI and demo tests predict with."""
+    saved as a model file with its temperature and novelty statistics: what CLI and demo tests
+    predict with."""
     config = TrainConfig(hidden=(128,), epochs=4, val_size=2000, patience=0, seed=0)
     train = mnist_train.subset(np.arange(20_000))
     val = mnist_train.subset(np.arange(20_000, 22_000))
     trainer = Trainer(config, train, val, log=lambda line: None)
     trainer.fit()
     path = tmp_path_factory.mktemp("model") / "small.safetensors"
-    save_model(path, trainer.network, config=config.to_dict(), metrics={})
+    trust = fit_trust(trainer.network, val, train)  # temperature and "not a digit", as training stores them
+    save_model(path, trainer.network, trust["arrays"], config=config.to_dict(), metrics={}, **trust["metadata"])
     return trainer.network, path
 
 
@@ -143,3 +157,34 @@ def synthetic_csv(synthetic_data, tmp_path_factory) -> Path:
     path = tmp_path_factory.mktemp("synthetic") / "train.csv"
     path.write_text("\n".join(rows) + "\n")
     return path
+
+
+@pytest.fixture(scope="session")
+def synthetic_trained(synthetic_data, tmp_path_factory):
+    """784-16-10 trained for 10 epochs on ``synthetic_data`` (milliseconds; it tells the four
+    shapes apart), saved as a model file without history or metrics: what plumbing tests of
+    the model-file commands use where a test does not check that the model reads digits."""
+    config = TrainConfig(hidden=(16,), epochs=10, batch_size=20, patience=0)
+    trainer = Trainer(config, synthetic_data.train, synthetic_data.test, log=lambda line: None)
+    trainer.fit()
+    path = tmp_path_factory.mktemp("model") / "synthetic.safetensors"
+    save_model(path, trainer.network, config=config.to_dict(), metrics={})
+    return trainer.network, path
+
+
+@pytest.fixture(scope="session")
+def non_digit_canvases() -> dict[str, np.ndarray]:
+    """280x280 uint8 drawings (ink 255 on 0, as the page sends them) that are not digits: an
+    empty canvas, one filled with ink, and a zigzag scribble across the whole pad. (Random noise
+    is given as a 28x28 image instead: on a canvas, the preprocessing's resampling averages it
+    into a gray square, which scores close to the threshold; see docs/trust.md.)"""
+    zigzag = np.zeros((280, 280), dtype=np.uint8)
+    for row in range(20, 260, 30):  # eight strokes back and forth, each a 60-pixel-wide sawtooth
+        for col in range(20, 260):
+            top = row + (col % 60 if (row // 30) % 2 else 60 - col % 60) // 2
+            zigzag[top : top + 12, col : col + 2] = 255
+    return {
+        "blank": np.zeros((280, 280), dtype=np.uint8),
+        "all ink": np.full((280, 280), 255, dtype=np.uint8),
+        "scribble": zigzag,
+    }

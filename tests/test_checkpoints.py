@@ -29,14 +29,15 @@ from digitnet.errors import CheckpointError, ModelFileError, TrainingDiverged
 from digitnet.persistence import load_model
 from digitnet.training import Trainer, TrainingListener
 
-CHECKSUMS = {"subset-of-mnist-train": "0" * 64}
-# 1,000 training images in batches of 100: 10 steps per epoch, 4 epochs, a few seconds in all.
+CHECKSUMS = {"synthetic-train": "0" * 64}
+# the 200 synthetic training images of conftest.py in batches of 20: 10 steps per epoch, 4
+# epochs, milliseconds each; its 100 test images validate.
 STEPS_PER_EPOCH = 10
 
 
 @pytest.fixture(scope="module")
-def tiny_data(mnist_train):
-    return mnist_train.subset(np.arange(1000)), mnist_train.subset(np.arange(1000, 1500))
+def tiny_data(synthetic_data):
+    return synthetic_data.train, synthetic_data.test
 
 
 def tiny_config(optimizer: str) -> TrainConfig:
@@ -50,8 +51,8 @@ def tiny_config(optimizer: str) -> TrainConfig:
     return TrainConfig(
         hidden=(8,),
         epochs=4,
-        batch_size=100,
-        val_size=500,
+        batch_size=20,
+        val_size=100,
         patience=0,
         seed=3,
         optimizer=optimizer,
@@ -124,8 +125,8 @@ def test_early_stopping_state_survives_resume(tiny_data, tmp_path):
     config = TrainConfig(
         hidden=(8,),
         epochs=12,
-        batch_size=100,
-        val_size=500,
+        batch_size=20,
+        val_size=100,
         patience=2,
         seed=1,
         lr=3.0,
@@ -145,6 +146,7 @@ def test_early_stopping_state_survives_resume(tiny_data, tmp_path):
     restore(resumed, latest_valid_checkpoint(tmp_path, warn=pytest.fail))
     resumed.fit()
     assert (resumed.epoch, resumed.best_epoch) == (reference.epoch, reference.best_epoch)
+    assert comparable_history(resumed) == comparable_history(reference)  # the epochs after the stop too
     for name, param in reference.network.parameters().items():
         assert np.array_equal(resumed.network.parameters()[name], param), name
 
@@ -168,7 +170,7 @@ def test_checkpoint_contents(tiny_data, tmp_path):
     checkpoint = load_checkpoint(path)
     assert path.name == "epoch0002-step000000015.safetensors"
     assert checkpoint.config == trainer.config and checkpoint.data_checksums == CHECKSUMS
-    assert (checkpoint.epoch, checkpoint.step, checkpoint.info["epoch_position"]) == (2, 15, 500)
+    assert (checkpoint.epoch, checkpoint.step, checkpoint.info["epoch_position"]) == (2, 15, 100)
     assert np.array_equal(checkpoint.epoch_order, arrays["epoch_order"])
     assert sorted(checkpoint.optimizer_state) == [
         "m.dense0.W",
@@ -240,11 +242,11 @@ def test_different_architecture_or_data_is_refused(tiny_data, tmp_path):
         (TrainConfig(**{**config.to_dict(), "hidden": (16,)}), CHECKSUMS, "hidden [8] -> [16]"),
         (TrainConfig(**{**config.to_dict(), "activation": "tanh"}), CHECKSUMS, "activation 'relu' -> 'tanh'"),
         (TrainConfig(**{**config.to_dict(), "optimizer": "adam"}), CHECKSUMS, "optimizer 'sgd' -> 'adam'"),
-        (TrainConfig(**{**config.to_dict(), "val_size": 400}), CHECKSUMS, "val_size 500 -> 400"),
+        (TrainConfig(**{**config.to_dict(), "val_size": 80}), CHECKSUMS, "val_size 100 -> 80"),
         (
             config,
             {"train.csv": "ab" * 32},
-            "data {subset-of-mnist-train sha256 000000000000} -> {train.csv sha256 abababababab}",
+            "data {synthetic-train sha256 000000000000} -> {train.csv sha256 abababababab}",
         ),
     ]
     for other_config, checksums, difference in cases:
@@ -272,20 +274,21 @@ def test_diverged_weights_are_never_saved(tiny_data, tmp_path):
 
 # ----------------------------------------------------------------------------- through the CLI
 
-TRAIN = ["train", "--hidden", "8", "--val-size", "55000", "--batch-size", "100", "--seed", "2"]
+# the synthetic train.csv of conftest.py: 150 images to train on, 10 batches an epoch
+TRAIN = ["train", "--hidden", "8", "--val-size", "50", "--batch-size", "15", "--seed", "2"]
 
 
-def train_one_epoch_with_checkpoints(tmp_path, mnist_dir):
+def train_one_epoch_with_checkpoints(tmp_path, data):
     """``digitnet train`` for one epoch with ``--checkpoint-dir``; the checkpoint folder."""
     folder = tmp_path / "ck"
     out = tmp_path / "m.safetensors"
-    arguments = [*TRAIN, "--epochs", "1", "--data", str(mnist_dir), "--checkpoint-dir", str(folder), "--out", str(out)]
+    arguments = [*TRAIN, "--epochs", "1", "--data", str(data), "--checkpoint-dir", str(folder), "--out", str(out)]
     assert main(arguments) == 0
     return folder
 
 
-def test_cli_divergence_keeps_last_good_checkpoint(tmp_path, mnist_dir, capsys):
-    folder = train_one_epoch_with_checkpoints(tmp_path, mnist_dir)
+def test_cli_divergence_keeps_last_good_checkpoint(tmp_path, synthetic_csv, capsys):
+    folder = train_one_epoch_with_checkpoints(tmp_path, synthetic_csv)
     [good] = checkpoint_files(folder)
     good_bytes = good.read_bytes()
     capsys.readouterr()
@@ -300,7 +303,7 @@ def test_cli_divergence_keeps_last_good_checkpoint(tmp_path, mnist_dir, capsys):
                 "--schedule",
                 "constant",
                 "--data",
-                str(mnist_dir),
+                str(synthetic_csv),
                 "--resume",
                 str(folder),
                 "--out",
@@ -325,8 +328,8 @@ def test_cli_divergence_keeps_last_good_checkpoint(tmp_path, mnist_dir, capsys):
     assert not (tmp_path / "m2.safetensors").exists()
 
 
-def test_cli_refuses_resume_with_other_architecture(tmp_path, mnist_dir, capsys):
-    folder = train_one_epoch_with_checkpoints(tmp_path, mnist_dir)
+def test_cli_refuses_resume_with_other_architecture(tmp_path, synthetic_csv, capsys):
+    folder = train_one_epoch_with_checkpoints(tmp_path, synthetic_csv)
     [checkpoint] = checkpoint_files(folder)
     assert (
         main(
@@ -337,7 +340,7 @@ def test_cli_refuses_resume_with_other_architecture(tmp_path, mnist_dir, capsys)
                 "--hidden",
                 "16",
                 "--data",
-                str(mnist_dir),
+                str(synthetic_csv),
                 "--resume",
                 str(folder),
                 "--out",
@@ -427,14 +430,9 @@ def test_signal_saves_checkpoint_and_resume_matches(signum, status, signal_refer
         assert np.array_equal(param, signal_reference[name]), name
 
 
-def test_cli_refuses_resume_on_other_data(tmp_path, mnist_dir, mnist_train, capsys):
-    """Trained on a Kaggle CSV made of 300 MNIST images, resumed on the MNIST folder."""
-    csv_path = tmp_path / "train.csv"
-    rows = [",".join(["label", *(f"pixel{i}" for i in range(784))])]
-    rows += [
-        ",".join(map(str, [label, *image])) for image, label in zip(mnist_train.images[:300], mnist_train.labels[:300])
-    ]
-    csv_path.write_text("\n".join(rows) + "\n")
+def test_cli_refuses_resume_on_other_data(tmp_path, mnist_dir, synthetic_csv, capsys):
+    """Trained on a Kaggle CSV (the synthetic one), resumed on the MNIST folder."""
+    csv_path = synthetic_csv
     folder = tmp_path / "ck"
     small = ["train", "--hidden", "8", "--val-size", "100", "--epochs", "1"]
     assert (

@@ -303,14 +303,12 @@ def test_model_reader_survives_damage(valid_model, fuzz_dir, data):
 
 
 @pytest.fixture(scope="module")
-def valid_checkpoint(mnist_test, tmp_path_factory) -> bytes:
+def valid_checkpoint(synthetic_data, tmp_path_factory) -> bytes:
     """A checkpoint stopped inside epoch 2, so it holds every kind of array and metadata."""
     config = TrainConfig(hidden=(4,), epochs=3, batch_size=50, val_size=100, patience=0, optimizer="adam")
-    trainer = Trainer(
-        config, mnist_test.subset(np.arange(200)), mnist_test.subset(np.arange(200, 300)), log=lambda line: None
-    )
-    trainer.run(max_batches=6)  # 4 batches an epoch: stopped 100 examples into epoch 2
-    path = Checkpointer(tmp_path_factory.mktemp("ckpt"), {"t10k": "0" * 64}).save(trainer)
+    trainer = Trainer(config, synthetic_data.train, synthetic_data.test, log=lambda line: None)
+    trainer.run(max_batches=6)  # 200 images, 4 batches an epoch: stopped 100 examples into epoch 2
+    path = Checkpointer(tmp_path_factory.mktemp("ckpt"), synthetic_data.checksums).save(trainer)
     load_checkpoint(path)  # the fixture is valid to begin with
     return path.read_bytes()
 

@@ -16,6 +16,7 @@ from digitnet.errors import ConfigError  # noqa: E402
 from digitnet.training import EpochRecord  # noqa: E402
 
 REPORT_FILES = ["curves.png", "confusion.png", "misclassified.png", "first-layer-weights.png", "probabilities.png"]
+TRUST_FILES = ["reliability.png", "coverage.png", "robustness.png"]  # trust_plots.write_trust_report
 
 
 def assert_png_figure(path, name):
@@ -80,17 +81,17 @@ def test_write_report_writes_every_figure_of_the_promised_size(small_trained, mn
         assert_png_figure(path, path.stem)
 
 
-def test_write_report_without_history_skips_only_the_curves(small_trained, mnist_test, tmp_path):
-    network, _ = small_trained
-    written = plots.write_report(tmp_path, network, mnist_test)
+def test_write_report_without_history_skips_only_the_curves(synthetic_trained, synthetic_data, tmp_path):
+    network, _ = synthetic_trained
+    written = plots.write_report(tmp_path, network, synthetic_data.test)
     assert [p.name for p in written] == REPORT_FILES[1:]
 
 
-def test_misclassified_gallery_shows_only_wrong_predictions(mnist_test):
-    predicted = mnist_test.labels[:100].astype(np.int64)
+def test_misclassified_gallery_shows_only_wrong_predictions(synthetic_data):
+    labels = synthetic_data.test.require_labels()
+    predicted = labels.astype(np.int64)
     predicted[[3, 50]] = (predicted[[3, 50]] + 1) % 10
-    labels = mnist_test.labels[:100]
-    figure = plots.plot_misclassified(mnist_test.images[:100], labels, predicted)
+    figure = plots.plot_misclassified(synthetic_data.test.images, labels, predicted)
     titles = [axes.get_title() for axes in figure.axes if axes.get_title()]
     assert titles == [f"{labels[i]} -> {predicted[i]}" for i in (3, 50)]
     assert "2 of 100" in figure.get_suptitle()
@@ -128,23 +129,27 @@ def test_train_plots_and_report_write_the_same_figures(mnist_dir, tmp_path, caps
         ]
     )
     assert code == 0
-    assert f"figures written to {tmp_path / 'train-plots'}: {', '.join(REPORT_FILES)}" in capsys.readouterr().out
+    every_file = REPORT_FILES + TRUST_FILES
+    assert f"figures written to {tmp_path / 'train-plots'}: {', '.join(every_file)}" in capsys.readouterr().out
     assert main(["report", str(model), "-o", str(tmp_path / "report"), "--data", str(mnist_dir)]) == 0
-    for name in REPORT_FILES:
+    for name in every_file:
         assert_png_figure(tmp_path / "report" / name, name.removesuffix(".png"))
         # the model file keeps the history, so the report redraws the training run's curves exactly
         assert (tmp_path / "report" / name).read_bytes() == (tmp_path / "train-plots" / name).read_bytes()
 
 
-def test_report_of_a_model_without_history_says_so(small_trained, mnist_dir, tmp_path, capsys):
-    _, model = small_trained
-    assert main(["report", str(model), "-o", str(tmp_path), "--data", str(mnist_dir)]) == 0
+def test_report_of_a_model_without_history_says_so(synthetic_trained, synthetic_csv, tmp_path, capsys):
+    _, model = synthetic_trained
+    data = ["--data", str(synthetic_csv)]
+    assert main(["report", str(model), "-o", str(tmp_path), *data]) == 0
     out = capsys.readouterr().out
     assert f"{model} has no training history (saved by an older digitnet): no curves.png" in out
-    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(REPORT_FILES[1:])
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(REPORT_FILES[1:] + TRUST_FILES)
     history = tmp_path / "history.json"
     history.write_text(json.dumps([vars(r) for r in history_records()]))
-    assert main(["report", str(model), "-o", str(tmp_path / "with-history"), "--history-json", str(history)]) == 0
+    assert (
+        main(["report", str(model), "-o", str(tmp_path / "with-history"), "--history-json", str(history), *data]) == 0
+    )
     assert_png_figure(tmp_path / "with-history" / "curves.png", "curves")
 
 

@@ -105,6 +105,10 @@ def pen_strokes(image: np.ndarray) -> list[list[tuple[float, float]]]:
     ]
 
 
+# a pen stroke zigzagging across the pad eight times, in 28x28 pixel units as `draw` takes them
+ZIGZAG = [[(row + 3 * (step % 2), 2 + 3 * step) for step in range(9)] for row in range(2, 26, 3)]
+
+
 def test_thinning_leaves_a_one_pixel_line_that_strokes_cover():
     bar = np.zeros((9, 12), dtype=bool)
     bar[3:6, 1:11] = True  # a 3-pixel-thick horizontal bar
@@ -200,12 +204,13 @@ def test_drawn_mnist_digits_are_read_and_the_page_stays_local(browser, server_ur
     )
     box = page.locator("#pad").bounding_box()
 
-    shown = {}
+    shown, verdicts = {}, {}
     for digit, image in first_test_digits_read_right(small_trained[0], mnist_test):
         page.click("#clear")
         draw(page, pen_strokes(image), box)
         wait_for_answer(page)
         shown[digit] = int(page.text_content("#prediction"))
+        verdicts[digit] = page.get_attribute("#verdict", "data-verdict")
         probabilities = shown_probabilities(page)
         assert len(probabilities) == 10 and min(probabilities) >= 0
         assert sum(probabilities) == pytest.approx(1, abs=1e-4)
@@ -214,8 +219,14 @@ def test_drawn_mnist_digits_are_read_and_the_page_stays_local(browser, server_ur
 
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "serve.png"), full_page=True)
-    correct = [digit for digit, read in shown.items() if read == digit]
-    assert len(correct) >= 8, f"the page read {shown} (drawn digit: shown digit)"
+    correct = [digit for digit, read in shown.items() if read == digit and verdicts[digit] == "digit"]
+    assert len(correct) >= 8, f"the page read {shown}, {verdicts} (drawn digit: shown digit, verdict)"
+
+    page.click("#clear")
+    draw(page, ZIGZAG, box)  # a scribble across the whole pad is no digit
+    wait_for_answer(page)
+    assert page.get_attribute("#verdict", "data-verdict") == "not a digit"
+    assert page.text_content("#verdict").startswith("not a digit (it would say ")
 
     page.click("#clear")
     wait_for_answer(page)

@@ -26,6 +26,7 @@ from hypothesis import strategies as st
 from PIL import Image
 
 from digitnet.cli import main
+from digitnet.functional import softmax
 from digitnet.persistence import load_model, remember_last_model
 from digitnet.preprocess import mnist_preprocess
 from digitnet.web.api import (
@@ -34,6 +35,7 @@ from digitnet.web.api import (
     Predictor,
     forward_with_hidden,
     input_from_request,
+    min_confidence_from_request,
     parse_json_body,
 )
 from digitnet.web.server import make_server
@@ -81,6 +83,11 @@ def request(server, method, path, body=b"", headers=None, content_type="applicat
 def predict(server, payload, **kwargs):
     body = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
     return request(server, "POST", "/api/predict", body, **kwargs)
+
+
+def host(server) -> str:
+    """The Host header a browser sends for the server (any other name is refused)."""
+    return f"127.0.0.1:{server.server_port}"
 
 
 def raw_exchange(server, data: bytes, wait_for_close=True) -> bytes:
@@ -132,8 +139,8 @@ def test_a_canvas_gets_the_mnist_preprocessing_of_digitnet_predict(mnist_test):
 def test_forward_with_hidden_matches_the_network_and_the_relu_of_layer_one(small_trained, mnist_test):
     network = small_trained[0]
     x = mnist_test.images[:1].astype(np.float32) / 255
-    hidden, probabilities = forward_with_hidden(network, x[0])
-    np.testing.assert_allclose(probabilities, network.predict_proba(x)[0], rtol=1e-6)
+    hidden, logits = forward_with_hidden(network, x[0])
+    np.testing.assert_allclose(softmax(logits), network.predict_proba(x), rtol=1e-6)
     W, b = network.dense_layers[0].W.astype(np.float64), network.dense_layers[0].b.astype(np.float64)
     np.testing.assert_allclose(hidden, np.maximum(x[0] @ W + b, 0), rtol=1e-5, atol=1e-6)  # notes eq. (1), (2)
 
@@ -175,13 +182,17 @@ def test_bodies_that_are_not_a_json_object_are_refused(body, message):
 
 
 ZEROS = [0] * 784
+ONE_DOT = [0] * 400 + [1] + [0] * 383  # the least a drawing can be and still get an answer
 
 
 @pytest.mark.parametrize(
     "request_body, message",
     [
         ({}, "missing field 'pixels'"),
-        ({"pixels": ZEROS, "colour": "red"}, "unknown field(s) 'colour'; allowed: pixels, scale, width, height"),
+        (
+            {"pixels": ZEROS, "colour": "red"},
+            "unknown field(s) 'colour'; allowed: pixels, scale, width, height, min_confidence",
+        ),
         ({"pixels": "0" * 784}, "'pixels' must be an array of numbers, got a JSON string"),
         ({"pixels": {"0": 1}}, "'pixels' must be an array of numbers, got a JSON object"),
         ({"pixels": ZEROS[:-1]}, "'pixels' has 783 values: send 784 (a 28x28 image)"),
@@ -215,6 +226,17 @@ def test_predict_requests_with_wrong_fields_or_values_are_refused(request_body, 
     assert message in caught.value.message
 
 
+@pytest.mark.parametrize("value", [1.5, -0.1, True, "0.5", None, [0.5]])
+def test_min_confidence_must_be_a_number_from_0_to_1(value):
+    with pytest.raises(BadRequest) as caught:
+        min_confidence_from_request({"pixels": ZEROS, "min_confidence": value})
+    assert caught.value.status == 400
+    assert caught.value.message == f"'min_confidence' must be a number from 0 to 1, got {value!r}"
+    assert (
+        min_confidence_from_request({"pixels": ZEROS}) == 0 and min_confidence_from_request({"min_confidence": 1}) == 1
+    )
+
+
 # ---- over HTTP ------------------------------------------------------------------------------
 
 
@@ -241,11 +263,16 @@ def test_model_description_gives_the_architecture(server, small_trained):
     assert body["layer_sizes"] == [784, n_hidden, 10] and body["activation"] == "relu"
     assert body["parameters"] == 784 * n_hidden + n_hidden + n_hidden * 10 + 10
     assert body["file"] == small_trained[1].name and body["test_accuracy"] is None  # the fixture saved no metrics
+    assert body["dataset"] == "mnist" and body["class_names"] == list("0123456789")
+    assert body["verdicts"] == ["digit", "not sure", "not a digit"] and body["novelty"] is True
+    assert body["temperature"] == load_model(small_trained[1]).temperature
 
 
 def test_a_real_test_digit_is_read_as_the_network_reads_it(server, small_trained, mnist_test):
     images = mnist_test.images[:20]
-    expected = small_trained[0].predict_proba(images.astype(np.float32) / 255)
+    temperature = load_model(small_trained[1]).temperature
+    assert temperature != 1  # so the calibrated probabilities below differ from the raw softmax
+    expected = softmax(small_trained[0].logits(images.astype(np.float32) / 255).astype(np.float64) / temperature)
     for image, probabilities in zip(images, expected):
         status, _, answer = predict(server, {"pixels": image.tolist(), "scale": 255})
         assert status == 200
@@ -255,6 +282,33 @@ def test_a_real_test_digit_is_read_as_the_network_reads_it(server, small_trained
         np.testing.assert_allclose(answer["input28"], image / 255, atol=5e-5)
     accuracy = np.mean(expected.argmax(axis=1) == mnist_test.labels[:20])
     assert accuracy >= 0.85  # the fixture's model really reads digits
+
+
+def test_drawings_that_are_not_digits_get_the_verdict_not_a_digit(server, small_trained, non_digit_canvases):
+    for name, pad in non_digit_canvases.items():
+        status, _, answer = predict(server, {"pixels": pad.ravel().tolist(), "width": 280, "height": 280, "scale": 255})
+        assert status == 200 and answer["verdict"] == "not a digit", (name, answer)
+        if name == "blank":  # no ink: no class and no score, just "not a digit"
+            assert answer["blank"] and answer["digit"] is None and "novelty_score" not in answer
+            continue
+        assert answer["name"] == str(answer["digit"]) and math.isclose(sum(answer["probabilities"]), 1, abs_tol=1e-5)
+        assert answer["novelty_score"] < load_model(small_trained[1]).novelty.threshold
+    noise = np.random.default_rng(1).uniform(0, 1, 784).round(4).tolist()  # a 28x28 image, used as it is
+    assert predict(server, {"pixels": noise})[2]["verdict"] == "not a digit"
+
+
+def test_real_digits_are_digits_and_a_hesitant_one_is_not_sure_above_its_confidence(server, mnist_test):
+    answers = [predict(server, {"pixels": image.tolist(), "scale": 255})[2] for image in mnist_test.images[:40]]
+    assert sum(a["verdict"] == "digit" for a in answers) >= 38
+    hesitant = min(range(40), key=lambda i: answers[i]["confidence"])
+    confidence = answers[hesitant]["confidence"]
+    assert confidence < 0.95
+    image = mnist_test.images[hesitant].tolist()
+    for threshold, verdict in ((confidence - 0.01, "digit"), (confidence + 0.01, "not sure")):
+        status, _, answer = predict(server, {"pixels": image, "scale": 255, "min_confidence": threshold})
+        assert status == 200 and answer["verdict"] == verdict
+    status, _, body = predict(server, {"pixels": image, "scale": 255, "min_confidence": 2})
+    assert status == 400 and "'min_confidence' must be a number from 0 to 1" in body["error"]
 
 
 def test_a_canvas_is_read_exactly_as_digitnet_predict_reads_the_same_picture(
@@ -308,13 +362,13 @@ def test_wrong_headers_get_a_4xx_json_error(server, headers, content_type, statu
 
 
 def test_a_charset_of_utf8_is_accepted(server):
-    status, _, answer = predict(server, {"pixels": ZEROS}, content_type="application/json; charset=UTF-8")
+    status, _, answer = predict(server, {"pixels": ONE_DOT}, content_type="application/json; charset=UTF-8")
     assert status == 200 and len(answer["probabilities"]) == 10
 
 
 def test_a_body_over_the_limit_gets_413_before_it_is_read(server):
     head = (
-        f"POST /api/predict HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+        f"POST /api/predict HTTP/1.1\r\nHost: {host(server)}\r\nContent-Type: application/json\r\n"
         f"Content-Length: {MAX_BODY_BYTES + 1}\r\n\r\n"
     ).encode()
     status, body = json_error_of(raw_exchange(server, head))  # the server answers and closes unread
@@ -322,7 +376,7 @@ def test_a_body_over_the_limit_gets_413_before_it_is_read(server):
 
 
 def test_a_missing_content_length_or_a_chunked_body_gets_411(server):
-    head = b"POST /api/predict HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+    head = f"POST /api/predict HTTP/1.1\r\nHost: {host(server)}\r\nContent-Type: application/json\r\n".encode()
     status, body = json_error_of(raw_exchange(server, head + b"Connection: close\r\n\r\n"))
     assert status == 411 and body["error"] == "missing Content-Length"
     status, body = json_error_of(raw_exchange(server, head + b"Transfer-Encoding: chunked\r\n\r\n2\r\n{}\r\n0\r\n\r\n"))
@@ -330,7 +384,8 @@ def test_a_missing_content_length_or_a_chunked_body_gets_411(server):
 
 
 def test_a_body_cut_short_gets_400(server):
-    head = b"POST /api/predict HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 50\r\n\r\n"
+    head = f"POST /api/predict HTTP/1.1\r\nHost: {host(server)}\r\nContent-Type: application/json\r\n".encode()
+    head += b"Content-Length: 50\r\n\r\n"
     with socket.create_connection(("127.0.0.1", server.server_port), timeout=10) as sock:
         sock.sendall(head + b'{"pixels": [')
         sock.shutdown(socket.SHUT_WR)  # the client is done sending: the body ends early
@@ -340,8 +395,9 @@ def test_a_body_cut_short_gets_400(server):
 
 
 def test_a_stalled_or_dripping_client_is_cut_off_with_408(small_trained):
-    head = b"POST /api/predict HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 50\r\n\r\n"
     with running_server(small_trained[1], read_timeout=0.5) as server:
+        head = f"POST /api/predict HTTP/1.1\r\nHost: {host(server)}\r\nContent-Type: application/json\r\n".encode()
+        head += b"Content-Length: 50\r\n\r\n"
         with socket.create_connection(("127.0.0.1", server.server_port), timeout=10) as stalled:
             stalled.sendall(head + b'{"pix')
             start = time.monotonic()
@@ -385,8 +441,8 @@ def test_an_idle_connection_is_closed_after_the_timeout_without_a_log_line(small
     "method, path, status, allow",
     [
         ("GET", "/api/predict", 405, "POST"),
-        ("PUT", "/api/predict", 405, "GET, POST"),
-        ("DELETE", "/", 405, "GET, POST"),
+        ("PUT", "/api/predict", 405, "GET, POST, DELETE"),
+        ("DELETE", "/", 405, "GET"),
         ("POST", "/api/model", 405, "GET"),
         ("POST", "/", 405, "GET"),
         ("GET", "/nothing/here", 404, None),
@@ -430,8 +486,8 @@ def test_keep_alive_serves_several_predictions_on_one_connection(server):
 
 def test_a_body_sent_with_get_does_not_poison_a_kept_alive_connection(server, small_trained):
     raw = (
-        b"GET /api/model HTTP/1.1\r\nHost: x\r\nContent-Length: 21\r\n\r\n"
-        b"GET /nothing HTTP/1.1\r\n"
+        f"GET /api/model HTTP/1.1\r\nHost: {host(server)}\r\nContent-Length: 21\r\n\r\n".encode()
+        + b"GET /nothing HTTP/1.1\r\n"
     )  # unread, these bytes would look like a second request
     head, _, body = raw_exchange(server, raw).partition(b"\r\n\r\n")
     assert head.startswith(b"HTTP/1.1 200") and b"Connection: close" in head
@@ -442,7 +498,7 @@ def test_a_bug_of_the_server_is_a_500_without_a_traceback_and_is_logged(small_tr
     with running_server(small_trained[1]) as server:
         lines = []
         server.log = lines.append
-        monkeypatch.setattr(server.predictor, "predict", lambda x: 1 / 0)
+        monkeypatch.setattr(server.predictor, "predict", lambda x, min_confidence: 1 / 0)
         status, response, body = predict(server, {"pixels": ZEROS})
     assert status == 500 and body == {"error": "internal error (see the server's log)"}
     assert len(lines) == 1 and "ZeroDivisionError" in lines[0] and "Traceback" in lines[0]
@@ -464,7 +520,7 @@ predict_like = st.fixed_dictionaries(
 def test_no_json_body_gets_anything_but_200_or_a_400_error(server, body):
     status, response, answer = predict(server, body)
     if status == 200:
-        assert len(answer["probabilities"]) == 10
+        assert len(answer["probabilities"]) == 10 if not answer["blank"] else answer["digit"] is None
     else:
         assert_json_error(status, response, answer, 400, "")
 

@@ -73,14 +73,19 @@ def random_affine(n: int, rng: np.random.Generator, settings: AugmentSettings) -
 
     angle, shear = np.radians(draw(settings.rotation)), np.radians(draw(settings.shear))
     scale = 1 + draw(settings.scale)
+    offsets = np.stack([draw(settings.translate), draw(settings.translate)], axis=-1)
+    return inverse_affine_matrices(angle, shear, scale), offsets
+
+
+def inverse_affine_matrices(angle: np.ndarray, shear: np.ndarray, scale: np.ndarray) -> np.ndarray:
+    """``(n, 2, 2)``: the inverses of rotation(``angle``) x shear(``shear``) x ``scale``, angles in
+    radians, one of each per image: what ``affine_grid`` takes to move the digit that way."""
     cos, sin = np.cos(angle), np.sin(angle)
     rotation = np.stack([np.stack([cos, -sin], -1), np.stack([sin, cos], -1)], -2)
-    shearing = np.zeros((n, 2, 2))
+    shearing = np.zeros((len(angle), 2, 2))
     shearing[:, 0, 0] = shearing[:, 1, 1] = 1
     shearing[:, 1, 0] = np.tan(shear)  # column shifts in proportion to the row
-    forward = rotation @ shearing * scale[:, None, None]
-    offsets = np.stack([draw(settings.translate), draw(settings.translate)], axis=-1)
-    return np.linalg.inv(forward), offsets
+    return np.linalg.inv(rotation @ shearing * scale[:, None, None])
 
 
 def affine_grid(matrices: np.ndarray, offsets: np.ndarray) -> np.ndarray:
@@ -146,4 +151,9 @@ def augment_batch(images: np.ndarray, rng: np.random.Generator, settings: Augmen
         grid = identity_grid() + elastic_displacements(n, rng, settings.alpha, settings.sigma)
     else:
         return pixels.reshape(n, -1)
-    return np.clip(bilinear_sample(pixels, grid), 0, 1).reshape(n, -1)
+    return warp(pixels, grid)
+
+
+def warp(pixels: np.ndarray, grid: np.ndarray) -> np.ndarray:
+    """float32 ``(n, 28, 28)`` in [0, 1] read at ``grid`` ``(n, 2, 28, 28)`` -> ``(n, 784)`` in [0, 1]."""
+    return np.clip(bilinear_sample(pixels, grid), 0, 1).reshape(len(pixels), -1)

@@ -9,7 +9,7 @@ go on exactly where it stopped, plus what the run is (config, data checksums):
   for a run stopped inside an epoch, ``epoch_order`` (that epoch's shuffled indices);
 - metadata: the config and the data checksums (what the run is), the epoch, the position in
   it, the step count (the schedule's position), the shuffle generator's state, the best epoch
-  and validation loss, and the history.
+  and validation loss, the history, and the settings changed mid-run (``Trainer.changes``).
 
 ``Checkpointer`` (a ``TrainingListener``) writes one at the end of every epoch (and when a run is stopped), each through
 a temporary file and a rename, and keeps the newest two. ``latest_valid_checkpoint`` skips a
@@ -27,8 +27,9 @@ from pathlib import Path
 import numpy as np
 
 from .atomic import write_atomically
-from .config import TrainConfig
+from .config import TrainConfig, field_problem
 from .errors import CheckpointError, ConfigError
+from .events import STEERABLE_SETTINGS, SettingChange
 from .network import Network
 from .optimizers import make_optimizer
 from .persistence import architecture_metadata, build_network, pack, read_file, unpack
@@ -233,6 +234,14 @@ def check_bookkeeping(info: dict, config: TrainConfig, step_count: int, epoch_or
             for key, value in asdict(record).items():
                 number(value, f"history {key}")
         epoch, position, step = (int_field(info, key) for key in ("epoch", "epoch_position", "step"))
+        changes = [SettingChange(**change) for change in info.get("changes", [])]  # none before steering existed
+        for change in changes:
+            if change.setting not in STEERABLE_SETTINGS or not 0 <= number(change.step, "change step") <= step:
+                raise ValueError(f"the change {change} is not one this run could have made")
+            for value in (change.epoch, change.old, change.new):
+                number(value, f"{change.setting} change")
+            if problem := field_problem(change.setting, change.new):
+                raise ValueError(f"a change made mid-run is invalid: {problem}")
         best_epoch = int_field(info, "best_epoch")
         number(info["epoch_seconds"], "epoch_seconds")
         if info["best_val_loss"] is not None:

@@ -13,8 +13,10 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, fields
 from typing import Any
 
+import numpy as np
+
 from .augment import AUGMENTATIONS, AugmentSettings
-from .data import N_CLASSES, N_PIXELS
+from .data import N_CLASSES, N_PIXELS, Dataset, split_train_validation
 from .errors import ConfigError
 from .functional import ACTIVATIONS
 from .initializers import get_initializer
@@ -103,11 +105,7 @@ class TrainConfig:
     def __post_init__(self):
         if isinstance(self.hidden, (list, tuple)):
             object.__setattr__(self, "hidden", tuple(self.hidden))
-        bad = [
-            f"{name}={getattr(self, name)!r} is out of range ({allowed})"
-            for name, (rule, allowed) in RULES.items()
-            if not _holds(rule, getattr(self, name))
-        ]
+        bad = [problem for name in RULES if (problem := field_problem(name, getattr(self, name)))]
         if bad:
             raise ConfigError(", ".join(bad))
         if self.optimizer == "sgd" and self.nesterov and self.momentum == 0:
@@ -138,6 +136,20 @@ class TrainConfig:
         return {f.name for f in fields(cls)}
 
 
+def field_problem(name: str, value) -> str | None:
+    """What is wrong with ``value`` for the field ``name`` (``None`` if nothing): the one rule
+    that construction and mid-run changes (``Trainer.set_learning_rate``, ...) both apply."""
+    rule, allowed = RULES[name]
+    return None if _holds(rule, value) else f"{name}={value!r} is out of range ({allowed})"
+
+
+def check_field(name: str, value) -> None:
+    """Raise ``ConfigError`` if ``value`` breaks the rule of field ``name``."""
+    problem = field_problem(name, value)
+    if problem:
+        raise ConfigError(problem)
+
+
 def _holds(rule: Callable[[Any], bool], value) -> bool:
     try:
         return bool(rule(value))
@@ -150,3 +162,19 @@ PRESETS: dict[str, dict] = {
     # Simard et al. (2003)'s one-hidden-layer network, 800 units, trained on elastic distortions
     "record": {"hidden": (800,), "epochs": 40, "lr": 0.1, "augment": "elastic"},
 }
+
+
+RUN_GENERATORS = ("shuffle", "augment", "dropout")  # drawn from during training, saved in checkpoints
+
+
+def seeded_generators(seed: int) -> dict[str, np.random.Generator]:
+    """Independent generators for the split, the initial weights, the shuffling, the augmentation
+    and the dropout masks, so changing one (say the validation size) does not change the others.
+    (Child ``i`` of a ``SeedSequence`` does not depend on how many are spawned.)"""
+    names = ("split", "init", "shuffle", "augment", "dropout")
+    return {name: np.random.default_rng(s) for name, s in zip(names, np.random.SeedSequence(seed).spawn(len(names)))}
+
+
+def seeded_split(dataset: Dataset, val_size: int, seed: int) -> tuple[Dataset, Dataset]:
+    """The (training, validation) split a run with this ``seed`` and ``val_size`` makes."""
+    return split_train_validation(dataset, val_size, seeded_generators(seed)["split"])

@@ -31,3 +31,7 @@ class TrainingDiverged(DigitnetError):
 
 class CheckpointError(DigitnetError):
     """A training checkpoint is missing, corrupt, or was made for another network or data."""
+
+
+class ExportError(DigitnetError):
+    """A model cannot be exported (ONNX, static page) as asked, or the export cannot be written."""

@@ -35,6 +35,22 @@ class EpochRecord:
         )
 
 
+STEERABLE_SETTINGS = ("lr", "momentum", "epochs")
+
+
+@dataclass
+class SettingChange:
+    """A change made to a run while it trained (``Trainer.set_learning_rate``, ``set_momentum``,
+    ``add_epochs``): it holds from update ``step + 1`` on. ``setting`` is ``"lr"`` (the
+    schedule's peak learning rate), ``"momentum"`` or ``"epochs"`` (the planned number)."""
+
+    step: int  # updates made before the change
+    epoch: int  # the epoch under way (or the last one finished)
+    setting: str
+    old: float
+    new: float
+
+
 class TrainingListener:
     """What a run announces (Keras-style callbacks): override the hooks you need.
 

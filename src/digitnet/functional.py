@@ -11,6 +11,8 @@ from typing import NamedTuple
 
 import numpy as np
 
+LEAKY_RELU_SLOPE = 0.01  # alpha of notes eq. (2b); the exports (ONNX, the static page) carry this value
+
 
 def relu(z: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
     """ReLU, notes eq. (2): ``a = max(0, z)``."""
@@ -22,7 +24,7 @@ def relu_derivative(z: np.ndarray, a: np.ndarray, out: np.ndarray | None = None)
     return np.greater(z, 0, out=np.empty_like(z) if out is None else out)  # True/False land as 1.0/0.0
 
 
-def leaky_relu(z: np.ndarray, slope: float = 0.01, out: np.ndarray | None = None) -> np.ndarray:
+def leaky_relu(z: np.ndarray, slope: float = LEAKY_RELU_SLOPE, out: np.ndarray | None = None) -> np.ndarray:
     """Leaky ReLU, notes eq. (2b): ``a = z`` for ``z > 0``, else ``slope * z``.
 
     Written ``max(z, slope z)``, the same function for ``0 < slope < 1``, so it can fill ``out``.
@@ -32,7 +34,7 @@ def leaky_relu(z: np.ndarray, slope: float = 0.01, out: np.ndarray | None = None
 
 
 def leaky_relu_derivative(
-    z: np.ndarray, a: np.ndarray, slope: float = 0.01, out: np.ndarray | None = None
+    z: np.ndarray, a: np.ndarray, slope: float = LEAKY_RELU_SLOPE, out: np.ndarray | None = None
 ) -> np.ndarray:
     """d(leaky ReLU)/dz, notes eq. (2b): 1 for ``z > 0``, else ``slope``."""
     derivative = np.empty_like(z) if out is None else out

@@ -46,30 +46,49 @@ def gradcheck(
     """
     network = network.copy(dtype=np.float64)
     X = np.asarray(X, dtype=np.float64)
-    loss = get_loss(loss_name)
-
-    def loss_value() -> float:
-        return loss.forward(network.forward(X), labels)
-
-    loss_value()
-    network.backward(loss.backward())
-    analytic = {name: grad.copy() for name, grad in network.gradients().items()}
+    analytic = backprop_gradients(network, X, labels, loss_name)
     rng = rng or np.random.default_rng(0)
     results = []
     for name, param in network.parameters().items():
-        flat = param.reshape(-1)  # a view: writing flat[i] nudges the live parameter
-        indices = np.arange(flat.size)
-        if max_entries is not None and flat.size > max_entries:
-            indices = rng.choice(flat.size, size=max_entries, replace=False)
-        numeric = np.empty(len(indices))
-        for position, index in enumerate(indices):
-            original = flat[index]
-            flat[index] = original + h
-            loss_plus = loss_value()
-            flat[index] = original - h
-            loss_minus = loss_value()
-            flat[index] = original
-            numeric[position] = (loss_plus - loss_minus) / (2 * h)
+        indices = np.arange(param.size)
+        if max_entries is not None and param.size > max_entries:
+            indices = rng.choice(param.size, size=max_entries, replace=False)
+        numeric = central_differences(network, X, labels, name, indices, loss_name, h)
         error = relative_error(analytic[name].reshape(-1)[indices], numeric)
         results.append(ParameterCheck(name, param.shape, len(indices), error))
     return results
+
+
+def backprop_gradients(network: Network, X: np.ndarray, labels: np.ndarray, loss_name: str) -> dict[str, np.ndarray]:
+    """Copies of the gradients one forward and backward pass give, by parameter name."""
+    loss = get_loss(loss_name)
+    loss.forward(network.forward(X), labels)
+    network.backward(loss.backward())
+    return {name: grad.copy() for name, grad in network.gradients().items()}
+
+
+def central_differences(
+    network: Network,
+    X: np.ndarray,
+    labels: np.ndarray,
+    name: str,
+    indices: np.ndarray,
+    loss_name: str = "cross-entropy",
+    h: float = 1e-6,
+) -> np.ndarray:
+    """Notes eq. (19) for the entries ``indices`` of the flattened parameter ``name``:
+    ``(L(theta + h) - L(theta - h)) / (2h)``, each entry nudged in place and put back.
+    ``network`` should be float64 (``network.copy(dtype=np.float64)``): in float32 the
+    rounding of ``L`` swamps a difference this small."""
+    loss = get_loss(loss_name)
+    flat = network.parameters()[name].reshape(-1)  # a view: writing flat[i] nudges the live parameter
+    numeric = np.empty(len(indices))
+    for position, index in enumerate(indices):
+        original = flat[index]
+        flat[index] = original + h
+        loss_plus = loss.forward(network.infer(X)[1], labels)
+        flat[index] = original - h
+        loss_minus = loss.forward(network.infer(X)[1], labels)
+        flat[index] = original
+        numeric[position] = (loss_plus - loss_minus) / (2 * h)
+    return numeric

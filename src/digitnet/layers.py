@@ -110,7 +110,7 @@ class Activation:
 
 
 class Dropout:
-    """Inverted dropout (Srivastava et al., 2014), active only while training.
+    """Inverted dropout (Srivastava et al., 2014), notes eq. (21), active only while training.
 
     Each activation is kept with probability ``1 - rate`` and scaled by ``1 / (1 - rate)``:
     ``A_out = A * M``, ``M = Bernoulli(1 - rate) / (1 - rate)``, so its expected value is

@@ -126,21 +126,30 @@ class Network:
                 outputs.append((layer, out))
         return outputs
 
-    def backward(self, dlogits: np.ndarray) -> None:
+    def backward(self, dlogits: np.ndarray) -> list[np.ndarray]:
         """Backpropagate ``dL/dlogits`` ``(n, 10)``, filling every layer's gradients.
 
         Walks the layers in reverse, each turning ``dL/d(its output)`` into ``dL/d(its input)``
-        (notes eq. (7)-(10)); the first layer skips ``dX``, which nothing uses.
+        (notes eq. (7)-(10)); the first layer skips ``dX``, which nothing uses. Returns
+        ``dL/d(output)`` of every layer in layer order (for 784-H-10: ``dZ1``, ``dA1``,
+        ``dlogits``), for views that show each step; training ignores it.
         """
-        grad: np.ndarray | None = dlogits
-        for position in range(len(self.layers) - 1, -1, -1):
-            assert grad is not None  # only the first layer, the last to run, returns no dX
-            grad = self.layers[position].backward(grad, need_dX=position > 0)
+        output_gradients = [dlogits]
+        for layer in reversed(self.layers[1:]):
+            dX = layer.backward(output_gradients[0])
+            assert dX is not None  # every layer but the first returns dX
+            output_gradients.insert(0, dX)
+        self.layers[0].backward(output_gradients[0], need_dX=False)
+        return output_gradients
+
+    def logits(self, X: np.ndarray, batch_size: int = 2048) -> np.ndarray:
+        """Logits ``(n, 10)``, computed in batches to bound memory (thread-safe)."""
+        batches = [self.infer(X[start : start + batch_size])[1] for start in range(0, len(X), batch_size)]
+        return np.concatenate(batches) if batches else np.empty((0, self.layer_sizes[-1]), self.dtype)
 
     def predict_proba(self, X: np.ndarray, batch_size: int = 2048) -> np.ndarray:
-        """Class probabilities ``(n, 10)``, computed in batches to bound memory (thread-safe)."""
-        batches = [softmax(self.infer(X[start : start + batch_size])[1]) for start in range(0, len(X), batch_size)]
-        return np.concatenate(batches) if batches else np.empty((0, self.layer_sizes[-1]), self.dtype)
+        """Class probabilities ``(n, 10)``: the softmax of ``logits`` (notes eq. (3))."""
+        return softmax(self.logits(X, batch_size))
 
     def predict(self, X: np.ndarray, batch_size: int = 2048) -> np.ndarray:
         """Predicted class indices ``(n,)``."""

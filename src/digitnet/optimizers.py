@@ -106,14 +106,18 @@ class SGD(Optimizer):
 
     def __init__(self, parameters, momentum: float = 0.9, nesterov: bool = False, weight_decay: float = 0.0):
         super().__init__(parameters, weight_decay)
-        if not 0 <= momentum < 1:
-            raise ConfigError(f"momentum must be in [0, 1), got {momentum}")
-        if nesterov and momentum == 0:
-            raise ConfigError("Nesterov momentum needs a momentum above 0")
-        self.momentum = momentum
         self.nesterov = nesterov
+        self.set_momentum(momentum)
         self.velocity = {name: np.zeros_like(p) for name, p in parameters.items()}
         self._step = {name: np.empty_like(p) for name, p in parameters.items()}  # scratch
+
+    def set_momentum(self, momentum: float) -> None:
+        """``mu`` of notes eq. (13) from the next step on; the velocities carry over."""
+        if not 0 <= momentum < 1:
+            raise ConfigError(f"momentum must be in [0, 1), got {momentum}")
+        if self.nesterov and momentum == 0:
+            raise ConfigError("Nesterov momentum needs a momentum above 0")
+        self.momentum = momentum
 
     def _update(self, name, rows, param, grad, lr):
         velocity, step = self.velocity[name][rows], self._step[name][rows]

@@ -6,12 +6,18 @@ optimizer state and the run's bookkeeping to the same kind of file. The metadata
 ``digitnet``) records the format version, the architecture, how inputs are scaled, the training
 config, the checksums of the data it was trained on, its final metrics, and a SHA-256 over the
 metadata and every tensor, so a flipped bit anywhere is caught on load.
+
+Fitted at the end of training (``trust.py``), and absent from older files, which still load:
+``dataset`` (its name and class names; absent means MNIST digits), ``calibration``
+(``{"temperature": T}``; absent means T = 1) and ``novelty`` (the "not a digit" score's
+numbers, with its arrays ``novelty.*`` beside the weights; absent means no such score).
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import math
 import os
 import struct
 from dataclasses import dataclass
@@ -23,10 +29,12 @@ from safetensors import SafetensorError
 
 from . import __version__
 from .atomic import write_atomically
-from .errors import DigitnetError, ModelFileError
+from .errors import ConfigError, DigitnetError, ModelFileError
 from .functional import ACTIVATIONS
 from .layers import Dense
 from .network import Network
+from .novelty import ARRAY_NAMES as NOVELTY_ARRAYS
+from .novelty import NoveltyDetector
 
 FORMAT_VERSION = 1
 METADATA_KEY = "digitnet"
@@ -37,9 +45,37 @@ INPUT_SCALING = "uint8 pixels / 255 -> float32 in [0, 1], 0 = background, 1 = in
 
 @dataclass
 class LoadedModel:
+    """A model file's network and metadata, with what was fitted for trusting its answers:
+    ``dataset`` (``name``, ``class_names``), the calibration ``temperature`` and the ``novelty``
+    detector (``None`` in files saved before it existed)."""
+
     network: Network
     metadata: dict
     path: Path
+    novelty: NoveltyDetector | None = None
+
+    @property
+    def dataset(self) -> dict:
+        """``{"name", "class_names"}``; files saved before it was recorded were trained on MNIST."""
+        n_classes = self.network.layer_sizes[-1]
+        return self.metadata.get("dataset", {"name": "mnist", "class_names": [str(k) for k in range(n_classes)]})
+
+    @property
+    def class_names(self) -> list[str]:
+        return self.dataset["class_names"]
+
+    def require_dataset(self, name: str) -> None:
+        """Refuse to use this model on data of another dataset than the one it was trained on."""
+        own = self.dataset["name"]
+        if name != own:
+            raise ConfigError(
+                f"{self.path}: was trained on {own} (classes {', '.join(self.class_names)}), so it cannot "
+                f"be used on {name}; drop --dataset, or give --dataset {own}"
+            )
+
+    @property
+    def temperature(self) -> float:
+        return self.metadata.get("calibration", {}).get("temperature", 1.0)
 
 
 def content_sha256(tensors: dict[str, np.ndarray], metadata_without_hash: dict) -> str:
@@ -96,9 +132,11 @@ def read_file(path: Path, what: str, error_type: type[DigitnetError]) -> bytes:
         raise error_type(f"{path}: cannot read {what} ({error.strerror})") from None
 
 
-def model_to_bytes(network: Network, **metadata) -> bytes:
-    """Serialise ``network`` with ``metadata`` (``config``, ``metrics``, ``data_checksums``, ...)."""
-    return pack(network.parameters(), {"kind": "model", **architecture_metadata(network), **metadata})
+def model_to_bytes(network: Network, arrays: dict[str, np.ndarray] | None = None, **metadata) -> bytes:
+    """Serialise ``network`` with ``metadata`` (``config``, ``metrics``, ``data_checksums``, ...)
+    and named ``arrays`` beside the weights (``novelty.*``)."""
+    tensors = {**network.parameters(), **(arrays or {})}
+    return pack(tensors, {"kind": "model", **architecture_metadata(network), **metadata})
 
 
 def architecture_metadata(network: Network) -> dict:
@@ -109,16 +147,74 @@ def architecture_metadata(network: Network) -> dict:
     }
 
 
-def save_model(path: str | os.PathLike, network: Network, **metadata) -> Path:
+def save_model(
+    path: str | os.PathLike, network: Network, arrays: dict[str, np.ndarray] | None = None, **metadata
+) -> Path:
     """Write a model file atomically (temporary file, then rename)."""
-    return write_atomically(path, model_to_bytes(network, **metadata), ModelFileError)
+    return write_atomically(path, model_to_bytes(network, arrays, **metadata), ModelFileError)
+
+
+def save_updated_model(model: LoadedModel, path: str | os.PathLike, arrays: dict[str, np.ndarray], **changes) -> Path:
+    """Write ``model`` again with metadata entries replaced by ``changes`` and ``arrays`` beside
+    the weights (``digitnet calibrate`` adds what older files lack)."""
+    written_by_pack = {
+        "format_version",
+        "digitnet_version",
+        "content_sha256",
+        "kind",
+        *architecture_metadata(model.network),
+    }
+    kept = {key: value for key, value in model.metadata.items() if key not in written_by_pack}
+    return save_model(path, model.network, arrays, **{**kept, **changes})
 
 
 def load_model(path: str | os.PathLike) -> LoadedModel:
     """Read and fully validate a model file; any problem is a ``ModelFileError`` naming it."""
     path = Path(path)
     tensors, info = unpack(read_file(path, "model file", ModelFileError), path, "model", ModelFileError)
-    return LoadedModel(build_network(tensors, info, path), info, path)
+    novelty_arrays = {name: tensors.pop(name) for name in NOVELTY_ARRAYS if name in tensors}
+    network = build_network(tensors, info, path)
+    check_dataset(info, network.layer_sizes[-1], path)
+    check_calibration(info, path)
+    novelty = None
+    if "novelty" in info or novelty_arrays:
+        novelty = NoveltyDetector.from_file(
+            novelty_arrays, info.get("novelty"), network.layer_sizes[0], network.layer_sizes[-1], path
+        )
+    return LoadedModel(network, info, path, novelty)
+
+
+def check_dataset(info: dict, n_classes: int, path: Path) -> None:
+    """``dataset`` (when present) is ``{"name": str, "class_names": [one str per output]}``."""
+    if "dataset" not in info:
+        return
+    dataset = info["dataset"]
+    names = dataset.get("class_names") if isinstance(dataset, dict) else None
+    if (
+        not isinstance(dataset, dict)
+        or sorted(dataset) != ["class_names", "name"]
+        or not isinstance(dataset["name"], str)
+        or not isinstance(names, list)
+        or len(names) != n_classes
+        or not all(isinstance(name, str) for name in names)
+    ):
+        raise ModelFileError(
+            f"{path}: dataset metadata must be {{'name': ..., 'class_names': [{n_classes} names]}}, got {dataset!r}"
+        )
+
+
+def check_calibration(info: dict, path: Path) -> None:
+    """``calibration`` (when present) is ``{"temperature": T}`` with T a positive finite number."""
+    calibration = info.get("calibration", {"temperature": 1.0})
+    temperature = calibration.get("temperature") if isinstance(calibration, dict) else None
+    if (
+        not isinstance(calibration, dict)
+        or list(calibration) != ["temperature"]
+        or not isinstance(temperature, (int, float))
+        or isinstance(temperature, bool)
+        or not (math.isfinite(temperature) and temperature > 0)
+    ):
+        raise ModelFileError(f"{path}: calibration metadata must be {{'temperature': T > 0}}, got {calibration!r}")
 
 
 def read_metadata(data: bytes, path: Path, error_type: type[DigitnetError] = ModelFileError) -> dict:

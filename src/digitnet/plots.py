@@ -35,6 +35,9 @@ FIGURE_SIZES = {  # inches (width, height)
     "first-layer-weights": (8, 8),
     "probabilities": (9, 6),
     "augmentations": (9, 3.6),
+    "reliability": (10, 4.5),  # trust_plots.py
+    "coverage": (6, 4.5),
+    "robustness": (15, 3.8),
 }
 HISTORY_FIELDS = ("epoch", "train_loss", "val_loss", "train_accuracy", "val_accuracy")
 
@@ -89,8 +92,9 @@ def plot_curves(history) -> Figure:
     return figure
 
 
-def plot_confusion(confusion: np.ndarray) -> Figure:
-    """The ``(10, 10)`` confusion matrix (rows: true digit, columns: predicted) with its counts."""
+def plot_confusion(confusion: np.ndarray, class_names: list[str] | None = None) -> Figure:
+    """The ``(10, 10)`` confusion matrix (rows: true class, columns: predicted) with its counts;
+    the axes name the classes (digits unless ``class_names`` says otherwise)."""
     figure = new_figure("confusion")
     axes = figure.subplots()
     # log scale: the diagonal holds ~1000 per digit, the mistakes a handful; linear would hide them
@@ -100,13 +104,16 @@ def plot_confusion(confusion: np.ndarray) -> Figure:
         colour = "white" if np.log1p(count) > threshold else "black"
         axes.text(predicted, true, str(count), ha="center", va="center", fontsize=8, color=colour)
     classes = range(len(confusion))
+    names = class_names or [str(k) for k in classes]
     axes.set(
         xticks=classes,
         yticks=classes,
-        xlabel="predicted digit",
-        ylabel="true digit",
+        xlabel="predicted",
+        ylabel="true",
         title=f"Confusion matrix ({int(np.trace(confusion))}/{int(confusion.sum())} correct)",
     )
+    axes.set_xticklabels(names, rotation=90 if max(map(len, names)) > 2 else 0)
+    axes.set_yticklabels(names)
     figure.colorbar(image, ax=axes, label="log(1 + count)")
     return figure
 
@@ -123,14 +130,22 @@ def digit_grid(figure: Figure, images: np.ndarray, titles: list[str], columns: i
     return axes_grid
 
 
-def plot_misclassified(images: np.ndarray, labels: np.ndarray, predicted: np.ndarray, count: int = 24) -> Figure:
-    """The first ``count`` of ``images`` ``(n, 784)`` whose ``predicted`` digit is not the true
-    one in ``labels``, titled "true -> predicted"."""
+def plot_misclassified(
+    images: np.ndarray,
+    labels: np.ndarray,
+    predicted: np.ndarray,
+    count: int = 24,
+    class_names: list[str] | None = None,
+) -> Figure:
+    """The first ``count`` of ``images`` ``(n, 784)`` whose ``predicted`` class is not the true
+    one in ``labels``, titled "true -> predicted" (with ``class_names`` when given)."""
     wrong = np.flatnonzero(predicted != labels)
     figure = new_figure("misclassified")
-    titles = [f"{labels[i]} -> {predicted[i]}" for i in wrong[:count]]
+    names = class_names or [str(k) for k in range(max(10, int(labels.max()) + 1))]
+    arrow = " -> " if max(map(len, names)) <= 2 else "\n-> "  # long class names get a line each
+    titles = [f"{names[labels[i]]}{arrow}{names[predicted[i]]}" for i in wrong[:count]]
     digit_grid(figure, images[wrong[:count]], titles, columns=8)
-    figure.suptitle(f"Misclassified digits (true -> predicted): {len(wrong)} of {len(predicted)}")
+    figure.suptitle(f"Misclassified (true -> predicted): {len(wrong)} of {len(predicted)}")
     return figure
 
 
@@ -152,9 +167,15 @@ def plot_first_layer_weights(W: np.ndarray, count: int = 64) -> Figure:
     return figure
 
 
-def plot_probabilities(images: np.ndarray, probabilities: np.ndarray, labels: np.ndarray | None = None) -> Figure:
-    """A few digits ``(n, 784)`` (up to 6), each beside the bar chart of its 10 predicted
-    probabilities; the predicted digit's bar is highlighted."""
+def plot_probabilities(
+    images: np.ndarray,
+    probabilities: np.ndarray,
+    labels: np.ndarray | None = None,
+    class_names: list[str] | None = None,
+) -> Figure:
+    """A few images ``(n, 784)`` (up to 6), each beside the bar chart of its 10 predicted
+    probabilities; the predicted class's bar is highlighted, the bars named by ``class_names``."""
+    names = class_names or [str(k) for k in range(probabilities.shape[1])]
     images, probabilities = images[:6], probabilities[:6]
     figure = new_figure("probabilities")
     axes_grid = figure.subplots(len(images), 2, squeeze=False, width_ratios=[1, 4])
@@ -162,14 +183,15 @@ def plot_probabilities(images: np.ndarray, probabilities: np.ndarray, labels: np
         image_axes.imshow(images[index].reshape(28, 28), cmap="gray_r")
         image_axes.set_axis_off()
         if labels is not None:
-            image_axes.set_title(f"true {labels[index]}", fontsize=8)
+            image_axes.set_title(f"true {names[labels[index]]}", fontsize=8)
         p = probabilities[index]
         colours = ["tab:orange" if digit == p.argmax() else "tab:blue" for digit in range(len(p))]
         bar_axes.bar(range(len(p)), p, color=colours)
         bar_axes.text(p.argmax(), min(p.max(), 0.75), f"{100 * p.max():.1f}%", ha="center", va="bottom", fontsize=8)
         bar_axes.set(ylim=(0, 1), xticks=range(len(p)))
+        bar_axes.set_xticklabels(names, fontsize=8 if max(map(len, names)) > 2 else None)
         bar_axes.set_ylabel("p", rotation=0)
-    axes_grid[-1, 1].set_xlabel("digit")
+    axes_grid[-1, 1].set_xlabel("class")
     figure.suptitle("Predicted probabilities (softmax output)")
     return figure
 
@@ -218,10 +240,17 @@ def prepare_output_dir(folder: str | os.PathLike) -> Path:
     return folder
 
 
-def write_report(folder: str | os.PathLike, network: Network, test_set: Dataset, history=None) -> list[Path]:
+def write_report(
+    folder: str | os.PathLike,
+    network: Network,
+    test_set: Dataset,
+    history=None,
+    class_names: list[str] | None = None,
+) -> list[Path]:
     """Write the PNGs describing ``network`` on the labelled ``test_set`` into ``folder``:
     ``curves.png`` (only when a ``history`` is given), ``confusion.png``, ``misclassified.png``,
-    ``first-layer-weights.png`` and ``probabilities.png``. Returns the paths written."""
+    ``first-layer-weights.png`` and ``probabilities.png``, naming the classes by ``class_names``
+    (digits by default). Returns the paths written."""
     labels = test_set.require_labels()
     folder = prepare_output_dir(folder)
     probabilities = network.predict_proba(scale_images(test_set.images))
@@ -229,9 +258,11 @@ def write_report(folder: str | os.PathLike, network: Network, test_set: Dataset,
     figures = {}
     if history is not None:
         figures["curves"] = plot_curves(history)
-    figures["confusion"] = plot_confusion(confusion_matrix(labels, predicted))
-    figures["misclassified"] = plot_misclassified(test_set.images, labels, predicted)
+    figures["confusion"] = plot_confusion(confusion_matrix(labels, predicted), class_names)
+    figures["misclassified"] = plot_misclassified(test_set.images, labels, predicted, class_names=class_names)
     figures["first-layer-weights"] = plot_first_layer_weights(network.dense_layers[0].W)
     shown = examples_worth_showing(probabilities)
-    figures["probabilities"] = plot_probabilities(test_set.images[shown], probabilities[shown], labels[shown])
+    figures["probabilities"] = plot_probabilities(
+        test_set.images[shown], probabilities[shown], labels[shown], class_names
+    )
     return [save_figure(figure, folder / f"{name}.png") for name, figure in figures.items()]

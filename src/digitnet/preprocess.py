@@ -63,13 +63,19 @@ def mnist_preprocess(ink: np.ndarray) -> np.ndarray:
     then place it in 28x28 with its centre of mass at the centre (LeCun et al., 1998).
     """
     ink = np.asarray(ink, dtype=np.float32)
+    if not has_ink(ink):
+        return np.zeros((IMAGE_SIZE, IMAGE_SIZE), dtype=np.float32)
     rows = np.flatnonzero((ink > INK_THRESHOLD).any(axis=1))
     cols = np.flatnonzero((ink > INK_THRESHOLD).any(axis=0))
-    if rows.size == 0:
-        return np.zeros((IMAGE_SIZE, IMAGE_SIZE), dtype=np.float32)
     cropped = ink[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
     fitted = resize_to_fit(cropped, FIT_SIZE)
     return place_by_centre_of_mass(fitted, IMAGE_SIZE)
+
+
+def has_ink(image: np.ndarray) -> bool:
+    """True if any pixel of an ink image in [0, 1] is darker than the background threshold:
+    a blank canvas has nothing for the network to read, so it gets no answer."""
+    return bool((np.asarray(image) > INK_THRESHOLD).any())
 
 
 def resize_to_fit(image: np.ndarray, size: int) -> np.ndarray:

@@ -20,8 +20,9 @@ class Schedule:
 
     - constant: ``lr``.
     - step: ``lr * gamma ** floor(epoch / step_epochs)`` (decay every ``step_epochs`` epochs).
-    - cosine: linear warm-up over ``warmup_steps``, then ``lr * (1 + cos(pi * progress)) / 2``,
-      falling smoothly to 0 at ``total_steps`` (Loshchilov and Hutter, 2017, without restarts).
+    - cosine, notes eq. (20): linear warm-up over ``warmup_steps``, then
+      ``lr * (1 + cos(pi * progress)) / 2``, falling smoothly to 0 at ``total_steps`` (Loshchilov
+      and Hutter, 2017, without restarts).
     """
 
     name: str

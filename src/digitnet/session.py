@@ -21,13 +21,15 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from .checkpoints import Checkpoint, Checkpointer, check_compatible, checkpoint_files, restore
-from .config import TrainConfig
-from .data import Dataset, TrainingData, split_train_validation
+from .config import TrainConfig, seeded_split
+from .data import Dataset, TrainingData
 from .errors import ConfigError, TrainingDiverged
+from .events import SettingChange
 from .metrics import evaluate
 from .network import Network
 from .persistence import remember_last_model, save_model
-from .training import EpochRecord, Trainer, TrainingListener, seeded_generators
+from .training import EpochRecord, Trainer, TrainingListener
+from .trust import fit_trust
 
 
 @dataclass
@@ -62,16 +64,20 @@ class TrainingSession:
         checkpoint_dir: str | os.PathLike | None = None,
         resume: Checkpoint | None = None,
         continuing: bool = False,
+        network: Network | None = None,
         log: Callable[[str], None] = print,
         warn: Callable[[str], None] = print,
     ):
         self.config = config
         self.data = data
         self.log = log
-        self.train_set, self.val_set = split_train_validation(
-            data.train, config.val_size, seeded_generators(config.seed)["split"]
-        )
-        self.trainer = Trainer(config, self.train_set, self.val_set, log=log)
+        self.train_set, self.val_set = seeded_split(data.train, config.val_size, config.seed)
+        if network is not None and (network.layer_sizes, network.activation) != (config.layer_sizes, config.activation):
+            raise ConfigError(
+                f"the network to start from is {network.layer_sizes} {network.activation}; "
+                f"the config says {config.layer_sizes} {config.activation}"
+            )
+        self.trainer = Trainer(config, self.train_set, self.val_set, network=network, log=log)
         if resume is not None:
             for change in check_compatible(resume, config, data.checksums):
                 warn(f"warning: resuming with {change}: the result will differ from an uninterrupted run")
@@ -79,6 +85,7 @@ class TrainingSession:
         self.checkpointer = Checkpointer(checkpoint_dir, data.checksums, continuing) if checkpoint_dir else None
         self.listeners: list[TrainingListener] = [self.checkpointer] if self.checkpointer else []
         self.result: RunResult | None = None
+        self.fitted_trust: dict | None = None
 
     @property
     def test_set(self) -> Dataset:
@@ -107,6 +114,16 @@ class TrainingSession:
     def request_stop(self) -> None:
         """Stop after the current batch: pause (safe from another thread or a signal handler)."""
         self.trainer.request_stop()
+
+    def set_learning_rate(self, lr: float) -> SettingChange:
+        """From the next batch on (between batches: from the thread that runs it, or while paused)."""
+        return self.trainer.set_learning_rate(lr)
+
+    def set_momentum(self, momentum: float) -> SettingChange:
+        return self.trainer.set_momentum(momentum)
+
+    def add_epochs(self, count: int = 1) -> SettingChange:
+        return self.trainer.add_epochs(count)
 
     def run(self, max_batches: int | None = None) -> bool:
         """Train until finished (True) or until ``max_batches`` batches or a stop request (False).
@@ -143,18 +160,33 @@ class TrainingSession:
         self.result = RunResult(metrics, history)
         return self.result
 
+    def trust(self) -> dict:
+        """The calibration temperature and the novelty statistics of the finished network
+        (``trust.fit_trust``, fitted once, on first use): what ``save`` stores beside the weights."""
+        if self.fitted_trust is None:
+            self.result or self.finish()
+            self.fitted_trust = fit_trust(self.network, self.val_set, self.train_set)
+        return self.fitted_trust
+
     def save(self, path: str | os.PathLike, remember: bool = True) -> Path:
-        """Write the model file (atomically) with the config, the split that was made, the
-        metrics and the history; ``remember`` it as the model ``digitnet serve`` opens by default."""
+        """Write the model file (atomically) with the config, the dataset and its class names, the
+        split that was made, the metrics, the history, the settings changed mid-run, the
+        temperature and the novelty statistics; ``remember`` it as the model ``digitnet serve``
+        opens by default."""
         result = self.result or self.finish()
+        trust = self.trust()
         saved = save_model(
             path,
             self.network,
+            trust["arrays"],
+            **trust["metadata"],
             config=self.config.to_dict(),
+            dataset={"name": self.data.dataset.name, "class_names": list(self.data.dataset.class_names)},
             split={"train": len(self.train_set), "validation": len(self.val_set), "source": self.data.train.source},
             metrics=result.metrics,
             data_checksums=self.data.checksums,
             history=[asdict(record) for record in result.history],
+            changes=[asdict(change) for change in self.trainer.changes],
         )
         if remember:
             remember_last_model(Path(path))

@@ -20,30 +20,22 @@ from dataclasses import asdict
 import numpy as np
 
 from .augment import augment_batch
-from .config import TrainConfig
+from .config import RUN_GENERATORS, TrainConfig, seeded_generators
 from .data import Dataset, scale_images
 from .errors import ConfigError, TrainingDiverged
-from .events import EpochRecord, TrainingListener
+from .events import EpochRecord, SettingChange, TrainingListener
 from .losses import get_loss
 from .metrics import evaluate
 from .network import Network
 from .optimizers import make_optimizer
 from .schedules import Schedule
+from .steering import Steerable
 from .workspace import Workspace
 
-RUN_GENERATORS = ("shuffle", "augment", "dropout")  # drawn from during training, saved in checkpoints
 TRAIN_METRICS_SAMPLE = 10_000  # training-set images scored after each epoch, for the curves
 
 
-def seeded_generators(seed: int) -> dict[str, np.random.Generator]:
-    """Independent generators for the split, the initial weights, the shuffling, the augmentation
-    and the dropout masks, so changing one (say the validation size) does not change the others.
-    (Child ``i`` of a ``SeedSequence`` does not depend on how many are spawned.)"""
-    names = ("split", "init", "shuffle", "augment", "dropout")
-    return {name: np.random.default_rng(s) for name, s in zip(names, np.random.SeedSequence(seed).spawn(len(names)))}
-
-
-class Trainer:
+class Trainer(Steerable):
     """A training run in progress: ``run()`` trains (stopping when asked), ``fit()`` runs to the end."""
 
     def __init__(
@@ -94,6 +86,8 @@ class Trainer:
         sample = np.linspace(0, len(train_set) - 1, min(TRAIN_METRICS_SAMPLE, len(train_set)))
         self.train_sample = train_set.subset(sample.astype(np.int64))
         self.history: list[EpochRecord] = []
+        self._changes: list[SettingChange] = []
+        self._epochs = config.epochs
         self._epoch = 0
         self._epoch_order: np.ndarray | None = None  # the current epoch's shuffled indices; None between epochs
         self._position = 0  # examples of _epoch_order already trained on
@@ -112,9 +106,9 @@ class Trainer:
         return self._epoch
 
     @property
-    def step(self) -> int:
-        """Updates made so far (the schedule's position)."""
-        return self.optimizer.step_count
+    def epochs(self) -> int:
+        """The planned number of epochs: ``config.epochs`` plus any ``add_epochs``."""
+        return self._epochs
 
     @property
     def in_epoch(self) -> bool:
@@ -147,7 +141,7 @@ class Trainer:
 
     @property
     def finished(self) -> bool:
-        return not self.in_epoch and (self._epoch >= self.config.epochs or self.stopped_early)
+        return not self.in_epoch and (self._epoch >= self._epochs or self.stopped_early)
 
     def describe_position(self) -> str:
         if not self.in_epoch:
@@ -311,6 +305,7 @@ class Trainer:
             # JSON has no infinity; before the first validation there is no best loss yet
             "best_val_loss": self._best_val_loss if math.isfinite(self._best_val_loss) else None,
             "history": [asdict(record) for record in self.history],
+            "changes": [asdict(change) for change in self._changes],
         }
         return arrays, info
 
@@ -334,6 +329,9 @@ class Trainer:
         self._best_epoch = info["best_epoch"]
         self._best_val_loss = math.inf if info["best_val_loss"] is None else float(info["best_val_loss"])
         self.history = [EpochRecord(**record) for record in info["history"]]
+        self._changes = [SettingChange(**change) for change in info.get("changes", [])]  # none before steering
+        for change in self._changes:
+            self._apply(change.setting, change.new)
 
 
 def prefixed(prefix: str, arrays: dict[str, np.ndarray]) -> dict[str, np.ndarray]:

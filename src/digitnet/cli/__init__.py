@@ -13,7 +13,7 @@ import sys
 from .. import __version__
 from ..config import PRESETS
 from ..errors import DigitnetError
-from . import inspect_model, serve, tools, train
+from . import export, inspect_model, serve, tools, train, trust
 
 
 def build_parser(preset: str | None = None) -> argparse.ArgumentParser:
@@ -27,7 +27,9 @@ def build_parser(preset: str | None = None) -> argparse.ArgumentParser:
     train.add_parser(commands, preset)
     inspect_model.add_parsers(commands)
     tools.add_parsers(commands)
+    trust.add_parsers(commands)
     serve.add_parser(commands)
+    export.add_parser(commands)
     return parser
 
 

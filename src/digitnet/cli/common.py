@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from ..data import DATASETS
 from ..errors import ConfigError
 
 DEFAULT_MODEL = "digitnet-model.safetensors"
@@ -21,12 +22,25 @@ def layer_list(text: str) -> tuple[int, ...]:
     return sizes
 
 
-def add_data_argument(parser: argparse.ArgumentParser) -> None:
+def add_data_argument(parser: argparse.ArgumentParser, dataset_help: str = "which dataset (default: mnist)") -> None:
+    """``--data PATH`` and ``--dataset NAME`` (a registered dataset; ``None`` when not given)."""
     parser.add_argument(
         "--data",
         metavar="PATH",
-        help="MNIST folder or Kaggle CSV (default: $DIGITNET_DATA, then the user cache, then download)",
+        help="the dataset's folder, or a Kaggle CSV (digits); default: its environment variable "
+        "($DIGITNET_DATA for MNIST), then the user cache, then download",
     )
+    parser.add_argument("--dataset", choices=list(DATASETS), help=dataset_help)
+
+
+MODEL_DATASET_HELP = "the dataset to read (default: the one the model was trained on; another is refused)"
+
+
+def model_dataset(model, requested: str | None) -> str:
+    """The dataset to evaluate ``model`` on: its own; another one given with --dataset is refused."""
+    if requested is not None:
+        model.require_dataset(requested)
+    return model.dataset["name"]
 
 
 def print_error(message: str) -> None:
@@ -40,3 +54,14 @@ def import_plots():
     except ModuleNotFoundError as error:
         raise ConfigError(f"figures need matplotlib ({error}): pip install 'digitnet[plot]'") from None
     return plots
+
+
+def write_figures(folder, network, test_set, history, temperature: float, class_names: list[str]) -> list:
+    """Every figure of ``digitnet report`` (and ``train --plots``): the run and the network
+    (``plots.write_report``), then calibration, coverage and robustness (``trust_plots``)."""
+    plots = import_plots()
+    from ..trust_plots import write_trust_report
+
+    return plots.write_report(folder, network, test_set, history, class_names) + write_trust_report(
+        folder, network, test_set, temperature
+    )

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..data import N_CLASSES, load_training_data, scale_images
+from ..data import DATASETS, N_CLASSES, get_dataset, load_training_data, scale_images
 from ..errors import ConfigError
 from ..functional import ACTIVATIONS
 from ..losses import LOSSES
@@ -31,8 +31,9 @@ def add_gradcheck_parser(commands) -> None:
 
 
 def add_download_parser(commands) -> None:
-    download = commands.add_parser("download", help="download and verify the four MNIST files")
+    download = commands.add_parser("download", help="download and verify the four files of MNIST (or --dataset)")
     download.add_argument("--dir", metavar="FOLDER", help="where to put them (default: the user cache)")
+    download.add_argument("--dataset", choices=list(DATASETS), default="mnist", help="which dataset")
     download.set_defaults(run=run_download)
 
 
@@ -76,8 +77,8 @@ def run_download(args) -> int:
     from ..data import cache_dir
     from ..download import download_mnist
 
-    folder = download_mnist(Path(args.dir) if args.dir else cache_dir())
-    print(f"MNIST is in {folder}")
+    folder = download_mnist(Path(args.dir) if args.dir else cache_dir(args.dataset), dataset=args.dataset)
+    print(f"{get_dataset(args.dataset).title} is in {folder}")
     return 0
 
 
@@ -85,7 +86,7 @@ def run_augment_preview(args) -> int:
     from ..augment import AugmentSettings, augment_batch
 
     plots = import_plots()
-    train = load_training_data(args.data).train
+    train = load_training_data(args.data, args.dataset or "mnist").train
     if not 0 <= args.index < len(train) or args.count < 1:
         raise ConfigError(f"--index must be in 0..{len(train) - 1} and --count at least 1")
     rng = np.random.default_rng(args.seed)
@@ -93,7 +94,8 @@ def run_augment_preview(args) -> int:
     variants = {kind: augment_batch(images, rng, AugmentSettings(kind)) for kind in ("affine", "elastic")}
     figure = plots.plot_augmentations(scale_images(train.images[args.index]), variants)
     plots.save_figure(figure, args.output)
-    digit = "" if train.labels is None else f" (digit {train.labels[args.index]})"
+    spec = get_dataset(args.dataset or "mnist")
+    digit = "" if train.labels is None else f" ({spec.item} {spec.class_names[train.labels[args.index]]})"
     print(
         f"wrote {args.output}: training image {args.index}{digit} "
         f"under {args.count} random affine and elastic distortions"

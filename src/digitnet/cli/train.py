@@ -29,16 +29,18 @@ from ..optimizers import OPTIMIZERS
 from ..schedules import SCHEDULES
 from ..session import TrainingSession
 from ..training import EpochRecord, Trainer, TrainingListener
-from .common import DEFAULT_MODEL, add_data_argument, import_plots, layer_list, print_error
+from .common import DEFAULT_MODEL, add_data_argument, import_plots, layer_list, print_error, write_figures
 from .signals import exit_status, stop_after_batch_on_signals
 
 
 def add_parser(commands, preset: str | None = None) -> None:
     defaults = TrainConfig(**PRESETS[preset]) if preset else TrainConfig()
     train = commands.add_parser(
-        "train", help="train a network on MNIST and save it", formatter_class=argparse.ArgumentDefaultsHelpFormatter
+        "train",
+        help="train a network on MNIST (or --dataset) and save it",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
-    add_data_argument(train)
+    add_data_argument(train, "which dataset to train on (default: mnist)")
     train.add_argument(
         "--preset",
         choices=list(PRESETS),
@@ -130,7 +132,7 @@ def run(args) -> int:
         plots = import_plots()
         plots.prepare_output_dir(args.plots)
     checkpoint = latest_valid_checkpoint(args.resume, warn=print_error) if args.resume else None
-    data = load_training_data(args.data)
+    data = load_training_data(args.data, args.dataset or "mnist")
     checkpoint_dir = args.checkpoint_dir or args.resume
     session = TrainingSession(
         config,
@@ -153,13 +155,20 @@ def run(args) -> int:
     result = session.finish()
     if "test_accuracy" in result.metrics:
         print(
-            f"test accuracy: {100 * result.metrics['test_accuracy']:.2f}% ({len(session.test_set)} MNIST test images), "
-            f"training time {result.train_seconds:.1f}s"
+            f"test accuracy: {100 * result.metrics['test_accuracy']:.2f}% "
+            f"({len(session.test_set)} {data.dataset.title} test images), training time {result.train_seconds:.1f}s"
         )
     else:
         print(
             f"validation accuracy: {100 * result.metrics['val_accuracy']:.2f}% (a Kaggle CSV has no labelled test set)"
         )
+    trust = session.trust()["metadata"]
+    temperature = trust["calibration"]["temperature"]
+    print(
+        f"calibration temperature {temperature:.3f} (fitted on the validation split); novelty statistics stored: "
+        f"the 'not a {data.dataset.item}' threshold keeps {100 * trust['novelty']['kept_fraction']:g}% "
+        "of validation images"
+    )
     session.save(args.out)
     print(f"model saved to {args.out}")
     if args.history_json:
@@ -168,7 +177,8 @@ def run(args) -> int:
         print(f"history written to {args.history_json}")
     if args.plots:
         figures_data = session.val_set if data.test is None else data.test
-        written = plots.write_report(args.plots, session.network, figures_data, result.history)
+        class_names = list(data.dataset.class_names)
+        written = write_figures(args.plots, session.network, figures_data, result.history, temperature, class_names)
         print(f"figures written to {args.plots}: {', '.join(path.name for path in written)}")
     return 0
 

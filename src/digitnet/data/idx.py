@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import DataError
-from .registry import IMAGE_SIDE, N_CLASSES, N_PIXELS, IdxFile
+from .registry import DATASETS, IMAGE_SIDE, N_CLASSES, N_PIXELS, DatasetSpec, IdxFile
 
 IMAGES_MAGIC = 2051  # IDX: unsigned bytes, 3 dimensions
 LABELS_MAGIC = 2049  # IDX: unsigned bytes, 1 dimension
@@ -91,6 +91,12 @@ def check_sha256(content: bytes, file: IdxFile) -> str | None:
     return None if digest == file.sha256 else f"SHA-256 mismatch: got {digest}, expected {file.sha256}"
 
 
+def registered_dataset_of(content: bytes) -> DatasetSpec | None:
+    """The registered dataset one of whose files ``content`` is, if any."""
+    digest = hashlib.sha256(content).hexdigest()
+    return next((spec for spec in DATASETS.values() if digest in {f.sha256 for f in spec.files}), None)
+
+
 def read_mnist_file(path: Path, file: IdxFile, verify: bool = True) -> np.ndarray:
     """Read one of a dataset's four files (MNIST's format), checking its SHA-256 after
     decompression and its structure."""
@@ -101,6 +107,12 @@ def read_mnist_file(path: Path, file: IdxFile, verify: bool = True) -> np.ndarra
     content = decompress(raw, path, max_size=file.size)
     mismatch = check_sha256(content, file) if verify else None
     if mismatch:
+        other = registered_dataset_of(content)
+        if other is not None:  # a whole other dataset's file, such as MNIST's where Fashion-MNIST's should be
+            raise DataError(
+                f"{path}: is {other.title}'s {file.name}, not the one this dataset needs: "
+                "give --data (or --dataset) the folder of the dataset you mean"
+            )
         raise DataError(
             f"{path}: {mismatch} (the file is corrupt or not the canonical {file.name}); delete it and download again"
         )

@@ -15,7 +15,7 @@ from .datasets import Dataset
 from .idx import find_idx_file, read_mnist_file
 from .kaggle_csv import read_kaggle_csv
 from .locate import resolve_data_dir
-from .registry import get_dataset
+from .registry import MNIST, DatasetSpec, get_dataset
 
 
 def load_mnist_split(folder: str | os.PathLike, split: str, verify: bool = True, dataset: str = "mnist") -> Dataset:
@@ -39,11 +39,13 @@ def load_mnist_split(folder: str | os.PathLike, split: str, verify: bool = True,
 @dataclass
 class TrainingData:
     """A labelled training set, the test set (``None`` for a Kaggle CSV, which has no labelled
-    test part) and SHA-256 checksums identifying the files they came from."""
+    test part), SHA-256 checksums identifying the files they came from, and the registered
+    dataset they are (a Kaggle CSV holds MNIST digits)."""
 
     train: Dataset
     test: Dataset | None
     checksums: dict[str, str]
+    dataset: DatasetSpec = MNIST
 
 
 def file_sha256(path: Path) -> str:
@@ -61,7 +63,9 @@ def is_kaggle_csv(data: str | os.PathLike) -> bool:
 def load_training_data(data: str | os.PathLike | None = None, dataset: str = "mnist") -> TrainingData:
     """``dataset`` from ``resolve_data_dir(data)``, or a labelled Kaggle ``train.csv`` (digits)
     when ``data`` is a ``.csv`` file."""
+    spec = get_dataset(dataset)
     if data is not None and is_kaggle_csv(data):
+        refuse_csv_for_other_datasets(data, spec)
         path = Path(data)
         train = read_kaggle_csv(path)
         if train.labels is None:
@@ -74,13 +78,20 @@ def load_training_data(data: str | os.PathLike | None = None, dataset: str = "mn
     return TrainingData(
         load_mnist_split(folder, "train", dataset=dataset),
         load_mnist_split(folder, "test", dataset=dataset),
-        {file.name.removesuffix(".gz"): file.sha256 for file in get_dataset(dataset).files},
+        {file.name.removesuffix(".gz"): file.sha256 for file in spec.files},
+        spec,
     )
+
+
+def refuse_csv_for_other_datasets(data: str | os.PathLike, spec: DatasetSpec) -> None:
+    if spec != MNIST:
+        raise DataError(f"{data}: a Kaggle CSV holds handwritten digits (MNIST), not {spec.title} images")
 
 
 def load_labelled_test_data(data: str | os.PathLike | None = None, dataset: str = "mnist") -> Dataset:
     """The test set of ``dataset``, or a labelled Kaggle CSV given as ``data``."""
     if data is not None and is_kaggle_csv(data):
+        refuse_csv_for_other_datasets(data, get_dataset(dataset))
         test = read_kaggle_csv(data)
         if test.labels is None:
             raise DataError(f"{data}: has no 'label' column, so there is nothing to evaluate against")

@@ -47,6 +47,7 @@ class DatasetSpec:
     mirrors: tuple[str, ...]  # base URLs, tried in order; each serves every file name
     class_names: tuple[str, ...]
     environment_variable: str
+    item: str = "digit"  # what one example is: "digit" answers and "not a digit" verdicts
 
     @property
     def file_names(self) -> tuple[str, ...]:
@@ -128,6 +129,7 @@ FASHION_MNIST = DatasetSpec(
         "Ankle boot",
     ),
     environment_variable="DIGITNET_FASHION_MNIST_DATA",
+    item="clothing item",
 )
 
 DATASETS: dict[str, DatasetSpec] = {spec.name: spec for spec in (MNIST, FASHION_MNIST)}
