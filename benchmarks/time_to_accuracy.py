@@ -17,6 +17,7 @@ Usage (``bench`` extra)::
 
     python benchmarks/time_to_accuracy.py            # all three; fastest recipe on 3 seeds
     python benchmarks/time_to_accuracy.py --quick    # 1 seed each
+    python benchmarks/time_to_accuracy.py --threads 1 --clock cpu   # CPU time, on a shared machine
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ from pathlib import Path
 
 import numpy as np
 from compare import (
+    CLOCKS,
     THREADS,
     blas_description,
     load_data,
@@ -41,6 +43,7 @@ from compare import (
     run_in_subprocess,
     spread,
     time_to,
+    timed_epoch,
     worker_environment,
 )
 
@@ -62,19 +65,19 @@ def split(config, train):
     return split_train_validation(train, config.val_size, seeded_generators(config.seed)["split"])
 
 
-def digitnet_run(config, train, val, test) -> tuple[list[float], list[float]]:
+def digitnet_run(config, train, val, test, clock: str) -> tuple[list[float], list[float]]:
     from digitnet.metrics import evaluate
     from digitnet.training import Trainer
 
     trainer = Trainer(config, train, val, log=lambda line: None)
     seconds, accuracies = [], []
     for _ in range(config.epochs):
-        seconds.append(trainer.run_epoch().seconds)
+        seconds.append(timed_epoch(trainer, clock)[0])
         accuracies.append(evaluate(trainer.network, test).accuracy)
     return seconds, accuracies
 
 
-def pytorch_run(config, train, val, test) -> tuple[list[float], list[float]]:
+def pytorch_run(config, train, val, test, clock: str) -> tuple[list[float], list[float]]:
     """The same recipe in PyTorch, down to the initial weights, batch order and learning rates."""
     import torch
 
@@ -105,7 +108,7 @@ def pytorch_run(config, train, val, test) -> tuple[list[float], list[float]]:
     y_test = torch.from_numpy(test.labels.astype(np.int64))
     seconds, accuracies, step = [], [], 0
     for _ in range(config.epochs):
-        started = time.perf_counter()
+        started = CLOCKS[clock]()
         order = torch.from_numpy(reference.generators["shuffle"].permutation(len(X)))
         for start in range(0, len(X), config.batch_size):
             indices = order[start : start + config.batch_size]
@@ -116,7 +119,7 @@ def pytorch_run(config, train, val, test) -> tuple[list[float], list[float]]:
             loss.backward()
             optimizer.step()
             step += 1
-        seconds.append(time.perf_counter() - started)
+        seconds.append(CLOCKS[clock]() - started)
         with torch.no_grad():
             accuracies.append(float((model(X_test).argmax(dim=1) == y_test).float().mean()))
     return seconds, accuracies
@@ -127,7 +130,7 @@ def worker(spec: dict) -> dict:
     config = recipe_config(spec["recipe"], spec["seed"])
     train, val = split(config, full_train)
     run = digitnet_run if spec["contender"] == "digitnet" else pytorch_run
-    seconds, accuracies = run(config, train, val, test)
+    seconds, accuracies = run(config, train, val, test, spec["clock"])
     return {"seconds": seconds, "accuracies": accuracies}
 
 
@@ -169,6 +172,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--default-seeds", type=int, default=1, help="seeds for the default recipe")
     parser.add_argument("--rss-epochs", type=int, default=1, help="epochs of the `digitnet train` RSS run")
     parser.add_argument("--threads", type=int, default=THREADS, help="threads for every run (default 2)")
+    parser.add_argument(
+        "--clock", choices=tuple(CLOCKS), default="wall", help="training time as wall clock or CPU time (--threads 1)"
+    )
     parser.add_argument("--data", default=None)
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -209,6 +215,7 @@ def main(argv: list[str] | None = None) -> int:
                     "seed": seed,
                     "data": args.data,
                     "threads": args.threads,
+                    "clock": args.clock,
                 },
             )
             runs[recipe, contender].append(run)
@@ -216,7 +223,10 @@ def main(argv: list[str] | None = None) -> int:
                 f"{recipe} {contender} seed {seed}: {[round(100 * a, 2) for a in run['accuracies']]}", file=sys.stderr
             )
 
-    print(f"\nload average at the end: {', '.join(f'{x:.1f}' for x in os.getloadavg())}; {args.threads} thread(s)\n")
+    print(
+        f"\nload average at the end: {', '.join(f'{x:.1f}' for x in os.getloadavg())}; {args.threads} thread(s), "
+        f"{args.clock} clock\n"
+    )
     print(
         "| recipe | contender | s/epoch | time to 98.0% test acc (s) | seeds reaching 98.0% | final test acc % |\n"
         "| --- | --- | ---: | ---: | ---: | ---: |"

@@ -95,7 +95,7 @@ def test_finish_and_save_record_what_happened(tiny_data, tmp_path):
     session.run()
     result = session.finish()
     assert result.metrics["test_accuracy"] > 0.9  # the columns are easy to tell apart
-    assert result.metrics["val_accuracy"] == session.trainer.history[session.trainer.best_epoch - 1].val_accuracy
+    assert result.metrics["val_accuracy"] == session.trainer.history[-1].val_accuracy  # patience 0: the last epoch
     path = session.save(tmp_path / "model.safetensors", remember=False)
     metadata = load_model(path).metadata
     assert metadata["config"] == tiny_config().to_dict()
@@ -118,6 +118,21 @@ def test_default_training_step_runs_the_layers_own_backward(tiny_data, monkeypat
     assert session.config.activation == "relu" and session.config.loss == "cross-entropy"
     session.run(max_batches=1)
     assert calls == ["SoftmaxCrossEntropy", "Dense", "Activation", "Dense"]
+
+
+@pytest.mark.parametrize(("patience", "kept_epoch"), [(0, 4), (5, 3)])
+def test_early_stopping_restores_the_best_epoch_and_without_it_the_last_one_is_kept(tiny_data, patience, kept_epoch):
+    """At lr 0.8 (too high for these data) the validation loss is lowest after epoch 3 of 4. With
+    early stopping on, epoch 3's weights come back; with it off (patience 0), the end of the
+    schedule is the result."""
+    session = quiet_session(tiny_config(lr=0.8, epochs=4, patience=patience), tiny_data)
+    session.run()
+    last = {name: param.copy() for name, param in session.network.parameters().items()}
+    result = session.finish()
+    assert (session.trainer.best_epoch, session.trainer.kept_epoch) == (3, kept_epoch)
+    assert result.metrics["val_accuracy"] == session.trainer.history[kept_epoch - 1].val_accuracy
+    unchanged = all(np.array_equal(param, last[name]) for name, param in session.network.parameters().items())
+    assert unchanged == (kept_epoch == 4)
 
 
 def test_state_round_trips_between_trainers(tiny_data):

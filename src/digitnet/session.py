@@ -147,11 +147,11 @@ class TrainingSession:
         return self.checkpointer.save(self.trainer) if self.checkpointer else None
 
     def finish(self) -> RunResult:
-        """After the last epoch: restore the best validation weights and measure the test set."""
+        """After the last epoch: keep the weights of ``Trainer.kept_epoch`` and measure the test set."""
         self.trainer.restore_best()
         history = self.trainer.history
         metrics = {
-            "val_accuracy": history[self.trainer.best_epoch - 1].val_accuracy,
+            "val_accuracy": history[self.trainer.kept_epoch - 1].val_accuracy,
             "train_seconds": sum(record.seconds for record in history),
         }
         if self.data.test is not None:

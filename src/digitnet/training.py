@@ -129,6 +129,13 @@ class Trainer(Steerable):
         return self._best_val_loss
 
     @property
+    def kept_epoch(self) -> int:
+        """The epoch whose weights a finished run hands back: with early stopping (``patience``
+        > 0) the one of the best validation loss; without it the last, the end of the schedule,
+        rather than an epoch picked by validation-loss differences in the last bits."""
+        return self._best_epoch if self.config.patience > 0 else self._epoch
+
+    @property
     def stopped_early(self) -> bool:
         return self.config.patience > 0 and self._epoch - self._best_epoch >= self.config.patience
 
@@ -188,10 +195,10 @@ class Trainer(Steerable):
         return self.history[-1]
 
     def restore_best(self) -> None:
-        """At the end of a run: say why it ended, and go back to the best validation epoch's weights."""
+        """At the end of a run: say why it ended, and go back to the weights of ``kept_epoch``."""
         if self.stopped_early:
             self.log(f"early stopping: no better validation loss for {self.config.patience} epochs")
-        if self._best_epoch != self._epoch:
+        if self.kept_epoch != self._epoch:
             self.log(f"restoring the weights of epoch {self._best_epoch} (best validation loss)")
             self.network.load_parameters(self._best_parameters)
 

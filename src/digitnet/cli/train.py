@@ -85,7 +85,8 @@ def add_parser(commands, preset: str | None = None) -> None:
         "--patience",
         type=int,
         default=defaults.patience,
-        help="early stopping: epochs without a better validation loss (0: off)",
+        help="early stopping: epochs without a better validation loss, then the best weights are restored "
+        "(0: off, the last epoch's weights are kept)",
     )
     train.add_argument(
         "--seed",
