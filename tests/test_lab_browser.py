@@ -19,6 +19,7 @@ from test_lab_api import lab_server
 from test_web_browser import ARTIFACTS, browser, draw, pen_strokes, wait_for_answer  # noqa: F401 (browser: a fixture)
 
 from digitnet.data import TrainingData
+from digitnet.web.lab import MAX_EPOCHS
 
 LAB_TRAIN_IMAGES = 6000  # a short run: 5,400 training images, 600 to validate
 TAUGHT = 8  # drawings taught before fine-tuning: the first test image of digits 0-7; the 4th and 8th are held out
@@ -67,7 +68,9 @@ def test_train_steer_step_through_backprop_teach_and_fine_tune(browser, lab_url,
 
     # train: curve points arrive while the run goes on
     page.fill("#run-form input[name=hidden]", "32")
-    page.fill("#run-form input[name=epochs]", "3")
+    # the most epochs a lab run takes, so that on a fast machine the run is still going when the
+    # test pauses it (3 epochs once finished before the click arrived); the test stops it below
+    page.fill("#run-form input[name=epochs]", str(MAX_EPOCHS))
     page.fill("#run-form input[name=batch_size]", "64")
     page.click("#start")
     wait_until(page, "() => Number(document.getElementById('loss-curve').dataset.points) >= 4")
