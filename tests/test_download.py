@@ -142,6 +142,18 @@ def test_cli_download_into_the_user_cache_from_configured_mirrors(mirror, tmp_pa
     assert len(load_mnist_split(folder, "train")) == 60000
 
 
+def test_cli_download_of_the_second_dataset_goes_to_its_own_cache_folder(
+    fashion_mnist_dir, tmp_path, monkeypatch, capsys
+):
+    for base, _ in serve(fashion_mnist_dir, FASHION_MNIST.file_names):
+        monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+        monkeypatch.setenv("DIGITNET_MIRRORS", f"{base}/good/")
+        assert main(["download", "--dataset", "fashion-mnist"]) == 0
+    folder = tmp_path / "digitnet" / "fashion-mnist"
+    assert capsys.readouterr().out.strip() == f"Fashion-MNIST is in {folder}"
+    assert len(load_mnist_split(folder, "test", dataset="fashion-mnist")) == 10000
+
+
 def test_a_second_dataset_downloads_against_its_own_checksums(mirror, fashion_mirror, tmp_path):
     mnist_base, _ = mirror
     fashion_base, _ = fashion_mirror

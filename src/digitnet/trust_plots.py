@@ -101,7 +101,8 @@ def plot_robustness(curves_by_model: dict[str, dict]) -> Figure:
         axes.set(title=perturbation, xlabel=curve["unit"], ylim=(0, 100))
         axes.grid(alpha=0.3)
     axes_row[0].set_ylabel("test accuracy (%)")
-    axes_row[0].legend(fontsize=8)
+    handles, labels = axes_row[0].get_legend_handles_labels()
+    figure.legend(handles, labels, loc="outside lower center", ncol=len(labels), fontsize=8)
     return figure
 
 
