@@ -237,7 +237,7 @@ def test_a_preset_sets_the_defaults_and_explicit_options_still_win(tmp_path, cap
     )
     assert code == 0, err
     config = load_model(out_path).metadata["config"]
-    assert config["augment"] == "elastic" and config["lr"] == 0.1  # from the preset
+    assert config["augment"] == "elastic" and config["lr"] == 0.1 and config["patience"] == 0  # from the preset
     assert config["hidden"] == [16] and config["epochs"] == 1  # given explicitly
 
 
