@@ -155,6 +155,7 @@ def main(argv=None) -> int:
                 "seed": seed,
                 "data": args.data,
                 "threads": args.threads,
+                "clock": "wall",  # compare.py's contenders time their epochs on this clock
             }
             script = __file__ if contender in RECIPE_RUNNERS else None
             runs[contender].append(run_in_subprocess(spec, script) if script else run_in_subprocess(spec))
