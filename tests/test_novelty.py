@@ -7,12 +7,14 @@ import struct
 import numpy as np
 import pytest
 
+from digitnet import novelty
 from digitnet.data import scale_images
 from digitnet.errors import ModelFileError
 from digitnet.network import Network
 from digitnet.novelty import (
     NoveltyDetector,
     auroc,
+    class_statistics,
     energy,
     false_positive_rate,
     nearest_class_distance,
@@ -80,6 +82,22 @@ def test_clothing_is_told_apart_from_digits(reader, mnist_test, fashion_test):
     clothing_scores = detector.scores(clothes, network.logits(clothes))
     assert auroc(digit_scores, clothing_scores) >= 0.98
     assert false_positive_rate(digit_scores, clothing_scores, kept=0.95) <= 0.10
+
+
+def test_class_statistics_a_chunk_at_a_time_are_the_whole_set_s_from_uint8_pixels(monkeypatch):
+    monkeypatch.setattr(novelty, "CHUNK_ROWS", 64)  # 300 images: five chunks, the last one short
+    rng = np.random.default_rng(3)
+    pixels = rng.integers(0, 256, size=(300, 20), dtype=np.uint8)
+    labels = np.arange(300) % 3
+    X = pixels.astype(np.float64) / 255
+    means = np.stack([X[labels == c].mean(axis=0) for c in range(3)])
+    centred = X - means[labels]
+    got_means, got_covariance = class_statistics(pixels, labels, 3)
+    np.testing.assert_allclose(got_means, means, rtol=1e-6)
+    np.testing.assert_allclose(got_covariance, centred.T @ centred / 300, rtol=1e-4, atol=1e-7)
+    float_means, float_covariance = class_statistics(scale_images(pixels), labels, 3)
+    np.testing.assert_array_equal(float_means, got_means)  # scaled here or by the caller: the same numbers
+    np.testing.assert_array_equal(float_covariance, got_covariance)
 
 
 # ---- in model files ---------------------------------------------------------------------

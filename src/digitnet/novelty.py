@@ -25,10 +25,12 @@ from __future__ import annotations
 
 import numpy as np
 
+from .data import scale_images
 from .errors import ConfigError, ModelFileError
 from .preprocess import INK_THRESHOLD
 
 KEPT_FRACTION = 0.99  # of validation images; the rest is what "not a digit" may cost on real digits
+CHUNK_ROWS = 1024  # images turned into floats at a time (3 MB; their float64 distances 6 MB)
 SHRINKAGE = 0.01  # lambda, as a fraction of the mean eigenvalue of Sigma: keeps W finite for dead pixels
 ARRAY_NAMES = ("novelty.class_means", "novelty.whitening")
 METADATA_FIELDS = ("method", "score_mean", "score_std", "threshold", "kept_fraction")
@@ -46,6 +48,11 @@ def whitening_matrix(centred: np.ndarray, shrinkage: float = SHRINKAGE) -> np.nd
     """``W`` ``(d, d)`` with ``W W^T = (Sigma + lambda I)^-1`` for the covariance ``Sigma`` of the
     rows of ``centred`` ``(n, d)``; ``lambda = shrinkage * trace(Sigma) / d``."""
     covariance = (centred.T @ centred).astype(np.float64) / len(centred)  # float32 product: 4e-6 relative error
+    return whitening_from_covariance(covariance, shrinkage)
+
+
+def whitening_from_covariance(covariance: np.ndarray, shrinkage: float = SHRINKAGE) -> np.ndarray:
+    """``W`` ``(d, d)`` with ``W W^T = (Sigma + lambda I)^-1``, ``lambda = shrinkage * trace(Sigma) / d``."""
     eigenvalues, eigenvectors = np.linalg.eigh(covariance)
     ridge = shrinkage * eigenvalues.clip(min=0).mean()
     return eigenvectors / np.sqrt(eigenvalues.clip(min=0) + ridge)
@@ -53,17 +60,49 @@ def whitening_matrix(centred: np.ndarray, shrinkage: float = SHRINKAGE) -> np.nd
 
 def nearest_class_distance(X: np.ndarray, class_means: np.ndarray, whitening: np.ndarray) -> np.ndarray:
     """``min_c ||(x - mu_c) W||^2`` per row ``(n,)``: squared Mahalanobis distance to the nearest class."""
-    # the products in float32 (4e-7 relative error, half the time of float64), the rest in float64
-    whitened = (np.asarray(X, dtype=np.float32) @ whitening).astype(np.float64)
     centres = (class_means @ whitening).astype(np.float64)
+    return np.concatenate([_nearest_squared(X[rows], centres, whitening) for rows in chunks(len(X))])
+
+
+def _nearest_squared(X: np.ndarray, centres: np.ndarray, whitening: np.ndarray) -> np.ndarray:
+    # the product in float32 (4e-7 relative error, half the time of float64), the rest in float64
+    whitened = (as_pixels(X) @ whitening).astype(np.float64)
     # ||a - b||^2 = ||a||^2 - 2 a.b + ||b||^2, for all pairs in one product
     squared = (whitened**2).sum(axis=1)[:, None] - 2 * whitened @ centres.T + (centres**2).sum(axis=1)
     return squared.min(axis=1).clip(min=0)
 
 
+def class_statistics(images: np.ndarray, class_of: np.ndarray, n_classes: int) -> tuple[np.ndarray, np.ndarray]:
+    """The class means ``(k, d)`` and the covariance ``(d, d)`` of the images about their class's
+    mean, both float64, ``CHUNK_ROWS`` images at a time: no float copy of the whole training set
+    (55,000 x 784 is 172 MB in float32) is ever made. uint8 pixels are scaled as the network's
+    input is (``x / 255``); float images are taken as they are."""
+    n, d = images.shape
+    sums, scatter = np.zeros((n_classes, d)), np.zeros((d, d))
+    for rows in chunks(n):
+        one_hot = np.equal.outer(class_of[rows], np.arange(n_classes)).astype(np.float32)
+        sums += one_hot.T @ as_pixels(images[rows])  # float32 sums of a chunk, added up in float64
+    means = sums / np.bincount(class_of, minlength=n_classes)[:, None]
+    means32 = means.astype(np.float32)
+    for rows in chunks(n):
+        centred = as_pixels(images[rows]) - means32[class_of[rows]]
+        scatter += centred.T @ centred  # a float32 product per chunk, summed in float64
+    return means, scatter / n
+
+
+def chunks(n: int) -> list[slice]:
+    return [slice(start, start + CHUNK_ROWS) for start in range(0, n, CHUNK_ROWS)]
+
+
+def as_pixels(images: np.ndarray) -> np.ndarray:
+    """float32 in [0, 1]: uint8 pixels scaled by 1/255 (``data.scale_images``), floats as they are."""
+    return scale_images(images) if images.dtype == np.uint8 else np.asarray(images, dtype=np.float32)
+
+
 def rows_with_ink(X: np.ndarray) -> np.ndarray:
     """``(n,)`` bool: some pixel is darker than the preprocessing's background threshold."""
-    return np.asarray((np.asarray(X) > INK_THRESHOLD).any(axis=1))
+    X = np.asarray(X)
+    return np.concatenate([(as_pixels(X[rows]) > INK_THRESHOLD).any(axis=1) for rows in chunks(len(X))])
 
 
 class NoveltyDetector:
@@ -101,14 +140,15 @@ class NoveltyDetector:
     ) -> NoveltyDetector:
         """Class means (of the classes the training images have) and their shared covariance from
         the training images; the standardisation and the threshold from the validation images and
-        their logits (data the statistics never saw)."""
+        their logits (data the statistics never saw). Images are uint8 pixels or floats in [0, 1]."""
         if not 0 < kept_fraction <= 1:
             raise ConfigError(f"kept_fraction must be in (0, 1], got {kept_fraction}")
-        X = np.asarray(train_images, dtype=np.float32)
         classes, class_of = np.unique(train_labels, return_inverse=True)
-        class_means = np.stack([X[class_of == c].mean(axis=0, dtype=np.float64) for c in range(len(classes))])
-        whitening = whitening_matrix(X - class_means[class_of].astype(np.float32))
-        class_means, whitening = class_means.astype(np.float32), whitening.astype(np.float32)
+        class_means, covariance = class_statistics(np.asarray(train_images), class_of, len(classes))
+        class_means, whitening = (
+            class_means.astype(np.float32),
+            whitening_from_covariance(covariance).astype(np.float32),
+        )
         distance = nearest_class_distance(val_images, class_means, whitening)
         response = energy(val_logits)
         score_mean = (distance.mean(), response.mean())

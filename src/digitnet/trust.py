@@ -25,7 +25,7 @@ from .config import seeded_split
 from .data import DATASETS, Dataset, TrainingData, scale_images
 from .errors import ConfigError
 from .network import Network
-from .novelty import NoveltyDetector
+from .novelty import NoveltyDetector, chunks
 from .persistence import LoadedModel
 
 NOT_SURE = "not sure"
@@ -39,10 +39,11 @@ def item_noun(dataset_name: str) -> str:
 def fit_trust(network: Network, val_set: Dataset, train_set: Dataset) -> dict:
     """The temperature and the novelty detector of a trained ``network``: ``{"metadata":
     {"calibration": ..., "novelty": ...}, "arrays": {"novelty.*": ...}}``, ready for ``save_model``."""
-    val_images = scale_images(val_set.images).astype(network.dtype)
-    val_logits = network.logits(val_images)
+    val_logits = np.concatenate(  # a chunk of images at a time: no float copy of the whole split
+        [network.logits(scale_images(val_set.images[rows]).astype(network.dtype)) for rows in chunks(len(val_set))]
+    )
     temperature = fit_temperature(val_logits, val_set.require_labels())
-    detector = NoveltyDetector.fit(scale_images(train_set.images), train_set.require_labels(), val_images, val_logits)
+    detector = NoveltyDetector.fit(train_set.images, train_set.require_labels(), val_set.images, val_logits)
     return {
         "metadata": {"calibration": {"temperature": temperature}, "novelty": detector.metadata()},
         "arrays": detector.arrays(),
