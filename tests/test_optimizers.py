@@ -4,18 +4,9 @@ last bit, and the sweep for subnormal momentum changes no weight."""
 import numpy as np
 import pytest
 
-from digitnet import optimizers
-from digitnet.optimizers import SGD, Adam, row_blocks, share_blocks, update_threads
+from digitnet.optimizers import SGD, Adam, row_blocks
 
 TINY = np.finfo(np.float32).tiny
-
-
-@pytest.fixture(params=[1, 2, 3], ids=lambda n: f"{n} thread(s)")
-def threads(request, monkeypatch):
-    """The updates below on 1, 2 and 3 threads, whatever their size: the results must not change."""
-    monkeypatch.setenv("OPENBLAS_NUM_THREADS", str(request.param))
-    monkeypatch.setattr(optimizers, "PARALLEL_MIN_BYTES", 0)
-    return request.param
 
 
 def parameters(rng, n_in=784, n_out=200) -> dict[str, np.ndarray]:
@@ -51,31 +42,8 @@ def test_a_weight_matrix_is_updated_in_blocks_of_rows():
     assert row_blocks(np.zeros(200, np.float32)) == [slice(None)]
 
 
-def test_the_blocks_are_shared_out_in_order_in_about_equal_bytes(monkeypatch):
-    small = parameters(np.random.default_rng(0), 30, 20)  # 2.5 kB: not worth a second thread
-    assert len(share_blocks(small, 4)) == 1
-    monkeypatch.setattr(optimizers, "PARALLEL_MIN_BYTES", 0)
-    params = parameters(np.random.default_rng(0))  # 3 blocks of W (209-210 kB) and b (800 bytes)
-    blocks = [(name, rows) for name, p in params.items() for rows in row_blocks(p)]
-    assert share_blocks(params, 1) == [blocks]
-    assert share_blocks(params, 2) == [blocks[:2], blocks[2:]]  # W's first two blocks, then the rest
-    assert share_blocks(params, 3) == [blocks[:1], blocks[1:2], blocks[2:]]
-    assert share_blocks(params, 8) == [[block] for block in blocks]  # never an empty share
-
-
-def test_update_threads_follow_the_blas_limit_then_the_cores(monkeypatch):
-    for variable in optimizers.THREAD_LIMITS:
-        monkeypatch.delenv(variable, raising=False)
-    monkeypatch.setenv("OMP_NUM_THREADS", "3")
-    assert update_threads() == 3
-    monkeypatch.setenv("OPENBLAS_NUM_THREADS", "1")  # OpenBLAS's own limit comes first
-    assert update_threads() == 1
-    monkeypatch.setenv("OPENBLAS_NUM_THREADS", "64")
-    assert update_threads() == optimizers.MAX_UPDATE_THREADS
-
-
 @pytest.mark.parametrize(("nesterov", "weight_decay"), [(False, 0.0), (True, 1e-4)])
-def test_sgd_in_blocks_is_the_formula_bit_for_bit(nesterov, weight_decay, threads):
+def test_sgd_in_blocks_is_the_formula_bit_for_bit(nesterov, weight_decay):
     rng = np.random.default_rng(0)
     ours, theirs = parameters(rng), parameters(np.random.default_rng(0))
     optimizer = SGD(ours, momentum=0.9, nesterov=nesterov, weight_decay=weight_decay)
@@ -89,7 +57,7 @@ def test_sgd_in_blocks_is_the_formula_bit_for_bit(nesterov, weight_decay, thread
         assert np.array_equal(optimizer.velocity[name], velocity[name]), name
 
 
-def test_adam_in_blocks_is_the_formula_bit_for_bit(threads):
+def test_adam_in_blocks_is_the_formula_bit_for_bit():
     rng = np.random.default_rng(1)
     ours, theirs = parameters(rng), parameters(np.random.default_rng(1))
     optimizer = Adam(ours)

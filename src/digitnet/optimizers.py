@@ -16,18 +16,11 @@ Speed, with the weights' arithmetic that of the formulas, bit for bit:
   over one block before the next block: a block stays in the core's own cache between passes,
   where a whole 784x800 matrix (2.5 MB) would be fetched again from the shared cache by each of
   its four to thirteen passes. Element-wise arithmetic does not depend on the blocking.
-- The blocks are shared out between threads (``update_threads``: as many as BLAS may use, at
-  most ``MAX_UPDATE_THREADS``) when an update is large enough to pay for the hand-over. The
-  update is memory-bound element-wise work that BLAS never sees, and NumPy's ufuncs release the
-  GIL on such blocks. Each element's arithmetic is the same whichever thread does it.
 - Every ``FLUSH_INTERVAL`` steps, momentum entries about to turn subnormal are set to 0
   (``_flush_subnormals``): a change of state below 1e-37 that moves no weight.
 """
 
 from __future__ import annotations
-
-import os
-from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
@@ -35,31 +28,6 @@ from .errors import ConfigError
 
 BLOCK_BYTES = 256 * 1024  # per array: the three to five arrays of an update share a 1-2 MiB L2 cache
 FLUSH_INTERVAL = 32  # steps between sweeps of the decaying state for would-be subnormal numbers
-PARALLEL_MIN_BYTES = 1 << 20  # smaller updates stay on one thread: the hand-over would cost more
-MAX_UPDATE_THREADS = 4  # beyond a few threads a memory-bound update gains nothing more
-THREAD_LIMITS = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")  # first one set wins
-
-
-def update_threads() -> int:
-    """Threads for an update: the limit the user gave BLAS (``OPENBLAS_NUM_THREADS``, ...),
-    else the cores this process may run on, at most ``MAX_UPDATE_THREADS``."""
-    for variable in THREAD_LIMITS:
-        if os.environ.get(variable, "").strip().isdigit():
-            return max(1, min(int(os.environ[variable]), MAX_UPDATE_THREADS))
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
-    return max(1, min(cores, MAX_UPDATE_THREADS))
-
-
-_helpers: dict[int, ThreadPoolExecutor] = {}  # the process's helper threads, by their number
-if hasattr(os, "register_at_fork"):  # a forked child has none of its parent's threads: it makes its own
-    os.register_at_fork(after_in_child=_helpers.clear)
-
-
-def helper_threads(count: int) -> ThreadPoolExecutor:
-    """A pool of ``count`` helper threads for updates, made on first use and then shared."""
-    if count not in _helpers:
-        _helpers[count] = ThreadPoolExecutor(max_workers=count, thread_name_prefix="digitnet-update")
-    return _helpers[count]
 
 
 class Optimizer:
@@ -76,27 +44,20 @@ class Optimizer:
         self.weight_decay = weight_decay
         self.step_count = 0
         self._decayed = {name: np.empty_like(p) for name, p in parameters.items() if name.endswith(".W")}
-        self._shares = share_blocks(parameters, update_threads())
+        self._blocks = {name: row_blocks(p) for name, p in parameters.items()}
 
     def step(self, gradients: dict[str, np.ndarray], lr: float) -> None:
         self.step_count += 1
-        own, *others = self._shares
-        helpers = [helper_threads(len(others)).submit(self._update_blocks, share, gradients, lr) for share in others]
-        self._update_blocks(own, gradients, lr)
-        for helper in helpers:
-            helper.result()  # waits, and raises what the helper raised
+        for name, param in self.parameters.items():
+            grad, decay, step_size = gradients[name], param.dtype.type(self.weight_decay), param.dtype.type(lr)
+            for rows in self._blocks[name]:
+                block_grad = grad[rows]
+                if decay and name.endswith(".W"):
+                    decayed = np.multiply(param[rows], decay, out=self._decayed[name][rows])
+                    block_grad = np.add(block_grad, decayed, out=decayed)  # g + lambda W, notes eq. (16)
+                self._update(name, rows, param[rows], block_grad, step_size)
         if self.step_count % FLUSH_INTERVAL == 0:
             self._flush_subnormals()
-
-    def _update_blocks(self, blocks: list[tuple[str, slice]], gradients: dict[str, np.ndarray], lr: float) -> None:
-        """Update the blocks ``(name, rows)`` of one thread's share."""
-        for name, rows in blocks:
-            param = self.parameters[name]
-            block_grad, decay = gradients[name][rows], param.dtype.type(self.weight_decay)
-            if decay and name.endswith(".W"):
-                decayed = np.multiply(param[rows], decay, out=self._decayed[name][rows])
-                block_grad = np.add(block_grad, decayed, out=decayed)  # g + lambda W, notes eq. (16)
-            self._update(name, rows, param[rows], block_grad, param.dtype.type(lr))
 
     def _update(self, name: str, rows: slice, param: np.ndarray, grad: np.ndarray, lr) -> None:
         """Update ``param`` (the block ``rows`` of parameter ``name``) given its gradient block."""
@@ -245,22 +206,6 @@ def row_blocks(param: np.ndarray) -> list[slice]:
     n_blocks = -(-param.nbytes // BLOCK_BYTES)
     rows = -(-len(param) // n_blocks)
     return [slice(start, start + rows) for start in range(0, len(param), rows)]
-
-
-def share_blocks(parameters: dict[str, np.ndarray], threads: int) -> list[list[tuple[str, slice]]]:
-    """The blocks ``(name, rows)`` of every parameter, in order, cut into ``threads`` shares of
-    about equal bytes; one share when the update is smaller than ``PARALLEL_MIN_BYTES``."""
-    blocks = [(name, rows) for name, param in parameters.items() for rows in row_blocks(param)]
-    sizes = [parameters[name][rows].nbytes for name, rows in blocks]
-    total = sum(sizes)
-    if threads < 2 or total < PARALLEL_MIN_BYTES:
-        return [blocks]
-    shares: list[list[tuple[str, slice]]] = [[] for _ in range(threads)]
-    done = 0
-    for block, size in zip(blocks, sizes):
-        shares[min(threads - 1, done * threads // total)].append(block)
-        done += size
-    return [share for share in shares if share]
 
 
 OPTIMIZERS = {"sgd": SGD, "adam": Adam}
