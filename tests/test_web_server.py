@@ -27,7 +27,8 @@ from PIL import Image
 
 from digitnet.cli import main
 from digitnet.functional import softmax
-from digitnet.persistence import load_model, remember_last_model
+from digitnet.last_model import remember_last_model
+from digitnet.persistence import load_model
 from digitnet.preprocess import mnist_preprocess
 from digitnet.web.api import (
     MAX_BODY_BYTES,

@@ -281,25 +281,3 @@ def build_network(
             )
     dense_layers = [Dense(tensors[f"dense{i}.W"].copy(), tensors[f"dense{i}.b"].copy()) for i in range(len(sizes) - 1)]
     return Network(dense_layers, activation)
-
-
-def state_dir() -> Path:
-    """``$XDG_STATE_HOME/digitnet``, else ``~/.local/state/digitnet``."""
-    base = os.environ.get("XDG_STATE_HOME") or Path.home() / ".local" / "state"
-    return Path(base) / "digitnet"
-
-
-def remember_last_model(path: Path) -> None:
-    """Note where ``digitnet train`` saved, so ``digitnet serve`` can find it with no argument."""
-    try:
-        state_dir().mkdir(parents=True, exist_ok=True)
-        write_atomically(state_dir() / "last-model", str(Path(path).resolve()).encode())
-    except (OSError, DigitnetError):
-        pass  # a convenience only: training succeeded and said where the model is
-
-
-def last_model() -> Path | None:
-    try:
-        return Path((state_dir() / "last-model").read_text().strip())
-    except OSError:
-        return None

@@ -25,9 +25,10 @@ from .config import TrainConfig, seeded_split
 from .data import Dataset, TrainingData
 from .errors import ConfigError, TrainingDiverged
 from .events import SettingChange
+from .last_model import remember_last_model
 from .metrics import evaluate
 from .network import Network
-from .persistence import remember_last_model, save_model
+from .persistence import save_model
 from .training import EpochRecord, Trainer, TrainingListener
 from .trust import fit_trust
 

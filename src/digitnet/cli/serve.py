@@ -29,7 +29,8 @@ def add_parser(commands) -> None:
 
 def run_serve(args) -> int:
     from ..data import load_training_data
-    from ..persistence import last_model, load_model
+    from ..last_model import last_model
+    from ..persistence import load_model
     from ..web.server import make_server
 
     path = args.model or last_model()
