@@ -21,7 +21,7 @@ from .errors import ConfigError
 from .functional import ACTIVATIONS
 from .initializers import get_initializer
 from .losses import LOSSES
-from .optimizers import OPTIMIZERS
+from .optimizers import OPTIMIZERS, Optimizer, make_optimizer
 from .schedules import SCHEDULES
 
 
@@ -122,6 +122,12 @@ class TrainConfig:
             self.aug_translate,
             self.elastic_alpha,
             self.elastic_sigma,
+        )
+
+    def build_optimizer(self, parameters: dict[str, np.ndarray]) -> Optimizer:
+        """This config's optimizer over ``parameters`` (for a run, or to know a checkpoint's shapes)."""
+        return make_optimizer(
+            self.optimizer, parameters, momentum=self.momentum, nesterov=self.nesterov, weight_decay=self.weight_decay
         )
 
     @property

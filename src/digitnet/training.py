@@ -15,7 +15,6 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import asdict
 
 import numpy as np
 
@@ -27,15 +26,14 @@ from .events import EpochRecord, SettingChange, TrainingListener
 from .losses import get_loss
 from .metrics import evaluate
 from .network import Network
-from .optimizers import make_optimizer
+from .resumable import Resumable
 from .schedules import Schedule
-from .steering import Steerable
 from .workspace import Workspace
 
 TRAIN_METRICS_SAMPLE = 10_000  # training-set images scored after each epoch, for the curves
 
 
-class Trainer(Steerable):
+class Trainer(Resumable):  # Resumable extends Steerable (steering.py)
     """A training run in progress: ``run()`` trains (stopping when asked), ``fit()`` runs to the end."""
 
     def __init__(
@@ -66,13 +64,7 @@ class Trainer(Steerable):
             dropout_rng=generators["dropout"],
         )
         self.loss = get_loss(config.loss)
-        self.optimizer = make_optimizer(
-            config.optimizer,
-            self.network.parameters(),
-            momentum=config.momentum,
-            nesterov=config.nesterov,
-            weight_decay=config.weight_decay,
-        )
+        self.optimizer = config.build_optimizer(self.network.parameters())
         self.steps_per_epoch = math.ceil(len(train_set) / config.batch_size)
         self.schedule = Schedule(
             config.schedule,
@@ -282,65 +274,3 @@ class Trainer(Steerable):
             for name, param in self.network.parameters().items():
                 self._best_parameters[name][...] = param
         return record
-
-    # ------------------------------------------------------------------ state
-
-    def state(self) -> tuple[dict[str, np.ndarray], dict]:
-        """Everything needed to continue this run bit-identically: named arrays (weights,
-        optimizer state, best weights, the current epoch's order) and JSON-ready bookkeeping."""
-        arrays = {
-            **prefixed("network", self.network.parameters()),
-            **prefixed("optimizer", self.optimizer.state()),
-            **prefixed("best", self._best_parameters),
-        }
-        if self._epoch_order is not None:
-            arrays["epoch_order"] = self._epoch_order
-        info = {
-            "epoch": self._epoch,
-            "epoch_position": self._position,
-            "epoch_seconds": self._epoch_seconds,
-            "step": self.step,
-            "generators": {name: rng.bit_generator.state for name, rng in self.generators.items()},
-            "best_epoch": self._best_epoch,
-            # JSON has no infinity; before the first validation there is no best loss yet
-            "best_val_loss": self._best_val_loss if math.isfinite(self._best_val_loss) else None,
-            "history": [asdict(record) for record in self.history],
-            "changes": [asdict(change) for change in self._changes],
-        }
-        return arrays, info
-
-    def load_state(self, arrays: dict[str, np.ndarray], info: dict) -> None:
-        """Take back what ``state()`` gave (from a checkpoint that ``checkpoints.py`` has already
-        checked for consistency); raises ``ValueError`` if the epoch order is not a shuffle of
-        this trainer's training set."""
-        epoch_order = arrays.get("epoch_order")
-        if epoch_order is not None and not is_permutation(epoch_order, len(self.train_set)):
-            raise ValueError(f"the saved epoch order is not a shuffle of the {len(self.train_set)} training examples")
-        self.network.load_parameters(unprefixed("network", arrays))
-        self.optimizer.load_state(unprefixed("optimizer", arrays))
-        for name, array in unprefixed("best", arrays).items():
-            self._best_parameters[name][...] = array
-        for name, rng in self.generators.items():
-            rng.bit_generator.state = info["generators"][name]
-        self._epoch = info["epoch"]
-        self._epoch_order = None if epoch_order is None else epoch_order.copy()
-        self._position = info["epoch_position"]
-        self._epoch_seconds = float(info["epoch_seconds"])
-        self._best_epoch = info["best_epoch"]
-        self._best_val_loss = math.inf if info["best_val_loss"] is None else float(info["best_val_loss"])
-        self.history = [EpochRecord(**record) for record in info["history"]]
-        self._changes = [SettingChange(**change) for change in info.get("changes", [])]  # none before steering
-        for change in self._changes:
-            self._apply(change.setting, change.new)
-
-
-def prefixed(prefix: str, arrays: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-    return {f"{prefix}.{name}": array for name, array in arrays.items()}
-
-
-def unprefixed(prefix: str, arrays: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-    return {name[len(prefix) + 1 :]: array for name, array in arrays.items() if name.startswith(prefix + ".")}
-
-
-def is_permutation(order: np.ndarray, n: int) -> bool:
-    return len(order) == n and bool(np.array_equal(np.sort(order), np.arange(n)))
