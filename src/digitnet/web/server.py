@@ -13,11 +13,10 @@ from __future__ import annotations
 import json
 import socketserver
 import sys
-import time
 import traceback
 from collections.abc import Callable
 from http import HTTPStatus
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from importlib.resources import files
 from pathlib import Path
 from urllib.parse import parse_qsl, urlsplit
@@ -27,7 +26,6 @@ from ..errors import ConfigError
 from ..persistence import LoadedModel
 from ..preprocess import require_pillow
 from .api import (
-    MAX_BODY_BYTES,
     BadRequest,
     Predictor,
     ServedModel,
@@ -35,6 +33,7 @@ from .api import (
     min_confidence_from_request,
     parse_json_body,
 )
+from .bodies import JsonBodyReader
 from .drawings import DrawingStore
 from .lab_app import Lab, LabData
 from .notes import notes_page
@@ -104,7 +103,7 @@ class DemoServer(ThreadingHTTPServer):
             self.log(f"error while serving {client_address[0]}: {traceback.format_exc()}")
 
 
-class DemoRequestHandler(BaseHTTPRequestHandler):
+class DemoRequestHandler(JsonBodyReader):
     """One connection: the page and its files, the model, predictions, and the lab."""
 
     protocol_version = "HTTP/1.1"  # keep-alive: the page predicts many times per drawing
@@ -166,60 +165,6 @@ class DemoRequestHandler(BaseHTTPRequestHandler):
             body = parse_json_body(self.read_json_body()) if method == "POST" else dict(parse_qsl(query))
             return lab.handle(method, path, body)
         return None
-
-    def close_if_body_unread(self) -> None:
-        """Bytes of a body left on a kept-alive connection would be read as the next request."""
-        if self.headers.get("Content-Length", "0").strip() != "0" or "Transfer-Encoding" in self.headers:
-            self.close_connection = True
-
-    def read_json_body(self) -> bytes:
-        """The body, after checking its headers; an error before the whole body is read closes
-        the connection (``close_if_body_unread``)."""
-        keep_alive = not self.close_connection
-        self.close_connection = True
-        if "Content-Type" not in self.headers:
-            raise BadRequest(415, "missing Content-Type: send the body as application/json")
-        if self.headers.get_content_type() != "application/json":
-            raise BadRequest(
-                415, f"Content-Type {self.headers['Content-Type']!r} is not accepted: send application/json"
-            )
-        charset = self.headers.get_content_charset()
-        if charset not in (None, "utf-8", "utf8"):
-            raise BadRequest(415, f"charset {charset} is not accepted: send UTF-8")
-        if "Transfer-Encoding" in self.headers:
-            raise BadRequest(411, "chunked bodies are not accepted: send a Content-Length")
-        length_header = self.headers.get("Content-Length")
-        if length_header is None:
-            raise BadRequest(411, "missing Content-Length")
-        if not length_header.strip().isdigit():
-            raise BadRequest(400, f"Content-Length {length_header!r} is not a byte count")
-        length = int(length_header)
-        if length > MAX_BODY_BYTES:
-            raise BadRequest(413, f"the body is {length} bytes; the limit is {MAX_BODY_BYTES}")
-        body = self.read_exactly(length)
-        self.close_connection = not keep_alive
-        self.body_read = True
-        return body
-
-    def read_exactly(self, length: int) -> bytes:
-        """``length`` bytes within ``read_timeout`` in all: the socket timeout alone would let a
-        client that sends one byte every few seconds hold a thread for ever."""
-        deadline = time.monotonic() + self.server.read_timeout
-        chunks, received = [], 0
-        try:
-            while received < length:
-                if time.monotonic() > deadline:
-                    raise TimeoutError
-                chunk = self.rfile.read1(min(length - received, 1 << 16))
-                if not chunk:
-                    raise BadRequest(400, f"the body ended after {received} of {length} bytes")
-                chunks.append(chunk)
-                received += len(chunk)
-        except TimeoutError:
-            raise BadRequest(
-                408, f"timed out after {self.server.read_timeout:g}s with {received} of {length} bytes read"
-            ) from None
-        return b"".join(chunks)
 
     def refuse_path(self, path: str) -> None:
         if not self.body_read:
